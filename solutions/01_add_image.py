@@ -1,0 +1,141 @@
+# %% [markdown]
+# # Lesson 01 — `add_image()` and its scaling rule
+#
+# Part 1 logged numbers: scalars and histograms. This lesson logs **pictures**. A picture is only a
+# tensor until something decides how its numbers become pixels, and that decision is the one thing
+# about `add_image` that trips people up. You will log the notes' five test images, predict exactly
+# which pixels TensorBoard stores for any tensor, and fix a tensor that would be shown wrongly.
+#
+# Run the whole lesson with `python solutions/01_add_image.py` (or your own `lessons/01_add_image.py`
+# once its exercises are done), then `make tensorboard` and open the **Images** tab.
+
+# %%
+import numpy as np
+import torch
+from torch.utils.tensorboard import SummaryWriter
+
+from tbcourse.paths import run_dir
+
+# %% [markdown]
+# ## 4. add_image() — 记录图像
+#
+# ```python
+# SummaryWriter.add_image(tag, img_tensor, global_step=None, walltime=None, dataformats="CHW")
+# ```
+#
+# - `tag` — the image's name (图像的标签名); every step of one tag is one slider in TensorBoard.
+# - `img_tensor` — the image data (图像数据). **Mind the scale (注意尺度)**: see below.
+# - `global_step` — the slider position (x 轴).
+# - `dataformats` — where the channels are: `"CHW"` (torch's habit), `"HWC"` (numpy/PIL's habit)
+#   or `"HW"` (one grey channel).
+#
+# ### The notes' five steps
+#
+# The notes log five images under one tag, `fake_img`, at steps 1 to 5:
+#
+# | step | tensor | `dataformats` | what you see |
+# |---|---|---|---|
+# | 1 | `torch.randn(3, 512, 512)` | CHW | coloured noise, about half of it black |
+# | 2 | `torch.ones(3, 512, 512)` | CHW | white |
+# | 3 | `torch.ones(3, 512, 512) * 1.1` | CHW | white, **the same as step 2** |
+# | 4 | `torch.rand(512, 512)` | HW | grey noise |
+# | 5 | `torch.rand(512, 512, 3)` | HWC | coloured noise |
+#
+# The original course slept a second between steps so that the wall times differ; that is not
+# needed: the step number is the slider.
+
+# %%
+def log_note_images(writer, size=512):
+    """Log the notes' five images under the tag "fake_img" at steps 1..5 (see the table above)."""
+    ### BEGIN SOLUTION 01.1: log the five images of the table above under tag "fake_img", steps 1 to 5
+    writer.add_image("fake_img", torch.randn(3, size, size), 1)
+    writer.add_image("fake_img", torch.ones(3, size, size), 2)
+    writer.add_image("fake_img", torch.ones(3, size, size) * 1.1, 3)
+    writer.add_image("fake_img", torch.rand(size, size), 4, dataformats="HW")
+    writer.add_image("fake_img", torch.rand(size, size, 3), 5, dataformats="HWC")
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### The scaling rule (注意尺度) — and where the notes are out of date
+#
+# The notes give two conditions:
+#
+# - cond1: pixel values all in [0, 1] → multiplied by 255;
+# - cond2: any value greater than 1 → taken as already in [0, 255] and left unchanged.
+#
+# **cond2 is not what `add_image` does today.** Look at step 3: `ones * 1.1` has every value above
+# 1, so by cond2 it would be a nearly black image of value 1. TensorBoard shows it white, exactly
+# like step 2. Today's rule (in `torch/utils/tensorboard/summary.py`, function `image`) looks at the
+# **dtype, never at the values**:
+#
+# 1. `uint8` images are stored as they are;
+# 2. every other dtype (float16, float32, float64, …) is converted to float32, **multiplied by 255,
+#    clipped to [0, 255]** and cast to `uint8` (the cast truncates: 127.9 becomes 127).
+#
+# So a float image holding values in [0, 255] comes out almost entirely white, and negative values
+# (half of step 1's `randn`) come out black. Shapes follow `dataformats`: the image is moved to
+# height × width × channels; a single channel (`HW`, or `C == 1`) is repeated into three equal
+# channels (grey); 3 channels are RGB and 4 are RGBA. TensorBoard then stores the result as a PNG.
+#
+# `tests/errata/` proves this against the installed torch, so a future change of the rule shows up as
+# a failing test rather than as a wrong lesson.
+
+# %%
+def displayed_pixels(img, dataformats="CHW"):
+    """The uint8 pixels, (H, W, 3) or (H, W, 4), that add_image(tag, img, dataformats=...) stores."""
+    ### BEGIN SOLUTION 01.2: predict the stored pixels: to numpy, to HWC, 1 channel -> 3, scale by dtype, clip, cast
+    arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+    fmt = dataformats.upper()
+    if fmt == "HW":
+        arr = arr[..., None]
+    else:
+        arr = arr.transpose([fmt.index(axis) for axis in "HWC"])
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    if arr.dtype == np.uint8:
+        return arr.copy()
+    return (arr.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Showing an image that is already in [0, 255]
+#
+# Images decoded from files, or undone from a normalisation, are often floats in [0, 255]. Logged
+# as they are, they come out white wherever a value exceeds 1. There are two honest fixes: divide by
+# 255, or round and convert to `uint8` so that the dtype says "already pixels".
+
+# %%
+def as_displayable(img):
+    """Return a tensor that add_image shows as the [0, 255]-valued float CHW image `img`."""
+    ### BEGIN SOLUTION 01.3: return a tensor that add_image shows as `img` (values in [0, 255]) rounded
+    return img.round().clamp(0, 255).to(torch.uint8)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## Run it
+#
+# The demo logs the five steps, then an image in [0, 255] twice: as it is (white) and through
+# `as_displayable` (correct). It also prints what `displayed_pixels` predicts for a few tensors.
+
+# %%
+if __name__ == "__main__":
+    logdir = run_dir("01_add_image")
+    writer = SummaryWriter(log_dir=str(logdir))
+    log_note_images(writer)
+
+    gradient = torch.linspace(0, 255, 256).expand(3, 64, 256).clone()
+    writer.add_image("pixels_0_255/as_float", gradient, 0)
+    writer.add_image("pixels_0_255/as_displayable", as_displayable(gradient), 0)
+    writer.close()
+
+    for name, tensor, fmt in [
+        ("ones * 1.1, CHW", torch.ones(3, 2, 2) * 1.1, "CHW"),
+        ("float 0.5, HW", torch.full((2, 2), 0.5), "HW"),
+        ("float 128.0, CHW", torch.full((3, 2, 2), 128.0), "CHW"),
+        ("uint8 128, CHW", torch.full((3, 2, 2), 128, dtype=torch.uint8), "CHW"),
+    ]:
+        print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
+    print(f"logs written to {logdir}")

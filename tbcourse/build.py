@@ -1,0 +1,89 @@
+"""Build the student lessons from the reference solutions: one source, two versions.
+
+In ``solutions/NN_topic.py`` each exercise's answer sits between two marker lines::
+
+    ### BEGIN SOLUTION 01.2: predict the stored pixels ...
+    ...the reference answer...
+    ### END SOLUTION
+
+The build replaces each marked region, markers included, with one line at the marker's indentation,
+``raise NotImplementedError("TODO(01.2): predict the stored pixels ...")``, and writes the result to
+``lessons/NN_topic.py``. Usage: ``python -m tbcourse.build`` writes; ``--check`` only compares.
+"""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from tbcourse.paths import ROOT
+
+BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<id>\d\d\.\d+): (?P<task>\S.*?)\s*$")
+END = re.compile(r"^\s*### END SOLUTION\s*$")
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION")
+
+
+class MarkerError(ValueError):
+    """Solution markers that do not pair up."""
+
+
+def strip_solutions(source: str, filename: str = "<source>") -> str:
+    """The student version of one solution file's text."""
+    out, open_at = [], None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin:
+            if open_at is not None:
+                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the one opened at line {open_at}")
+            open_at = number
+            todo = f"TODO({begin['id']}): {begin['task']}"
+            out.append(f"{begin['indent']}raise NotImplementedError({todo!r})\n")
+        elif end:
+            if open_at is None:
+                raise MarkerError(f"{filename}:{number}: END SOLUTION without a BEGIN SOLUTION")
+            open_at = None
+        elif MARKER.match(line):
+            raise MarkerError(f"{filename}:{number}: malformed marker, expected '### BEGIN SOLUTION NN.N: task'")
+        elif open_at is None:
+            out.append(line)
+    if open_at is not None:
+        raise MarkerError(f"{filename}:{open_at}: BEGIN SOLUTION is never closed")
+    return "".join(out)
+
+
+def exercise_ids(source: str) -> list[str]:
+    """The exercise ids marked in one solution file, in order."""
+    return [m["id"] for m in map(BEGIN.match, source.splitlines()) if m]
+
+
+def build(solutions: Path = ROOT / "solutions", lessons: Path = ROOT / "lessons", check: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) every lesson; returns the lesson files that differ."""
+    stale = []
+    for src in sorted(solutions.glob("[0-9][0-9]_*.py")):
+        dest = lessons / src.name
+        text = strip_solutions(src.read_text(encoding="utf-8"), str(src.relative_to(ROOT)))
+        if not dest.exists() or dest.read_text(encoding="utf-8") != text:
+            stale.append(str(dest.relative_to(ROOT)))
+            if not check:
+                dest.parent.mkdir(exist_ok=True)
+                dest.write_text(text, encoding="utf-8")
+    return stale
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if lessons/ differs from the build")
+    args = parser.parse_args(argv)
+    try:
+        stale = build(check=args.check)
+    except MarkerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.check and stale:
+        print("lessons/ is out of date, run `make lessons`: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    print("wrote: " + ", ".join(stale) if stale else "lessons/ is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Read back what TensorBoard stored, with tensorboard's own EventAccumulator."""
+import io
+
+import numpy as np
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import (
+    STORE_EVERYTHING_SIZE_GUIDANCE,
+    EventAccumulator,
+)
+
+
+def accumulator(logdir) -> EventAccumulator:
+    """Every event of every event file under ``logdir``, no sample dropped (size_guidance 0)."""
+    acc = EventAccumulator(str(logdir), size_guidance=STORE_EVERYTHING_SIZE_GUIDANCE)
+    acc.Reload()
+    return acc
+
+
+def decode_png(encoded: bytes) -> np.ndarray:
+    """An image event's PNG as a uint8 array, (H, W, 3) for RGB or (H, W, 4) for RGBA."""
+    return np.asarray(Image.open(io.BytesIO(encoded)))
+
+
+def images(logdir, tag) -> dict[int, np.ndarray]:
+    """step -> decoded pixels, for one image tag."""
+    return {event.step: decode_png(event.encoded_image_string) for event in accumulator(logdir).Images(tag)}

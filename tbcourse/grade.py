@@ -1,0 +1,153 @@
+"""Grade a folder of lesson files: run the graded tests, print the scorecard, write reports/grade.json.
+
+    python -m tbcourse.grade [--work lessons] [--lesson 01] [--report reports/grade.json]
+
+The tests run in a child pytest process that records each test (``tbcourse.grading_plugin``). The
+verdict comes from those records, never from the child's exit code. When student code kills the
+child (``os._exit``, a segfault, the memory limit), the exercise that was running loses its remaining
+tests and the child is started again on the tests not yet run, so everything else is still graded.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tbcourse.manifest import exercises
+from tbcourse.paths import ROOT
+from tbcourse.student import WORK_ENV
+
+TESTS = ROOT / "tests" / "graded"
+PER_TEST_SECONDS = 120
+ALL_TESTS_SECONDS = 1800
+
+
+@dataclass
+class Result:
+    lesson: str
+    function: str
+    points: int
+    max: int
+    passed: bool
+    message: str
+    hint: str
+
+
+def test_files(lesson: str | None) -> list[Path]:
+    files = sorted(TESTS.glob(f"test_{lesson or '[0-9][0-9]'}_*.py"))
+    if not files:
+        raise SystemExit(f"no graded tests for lesson {lesson!r} in {TESTS.relative_to(ROOT)}")
+    return files
+
+
+def run_tests(work: Path, targets: list[str], log) -> dict:
+    """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
+    tests, pending, crashed_exercises = {}, list(targets), set()
+    while pending:
+        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
+            record_path = Path(tmp.name)
+        env = {**os.environ, WORK_ENV: str(work), "GRADE_RECORD": str(record_path), "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, "-m", "pytest", *pending, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
+                   "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
+                   f"--timeout={PER_TEST_SECONDS}"]
+        try:
+            child = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
+            death = f"the grading process died (exit code {child.returncode})"
+        except subprocess.TimeoutExpired:
+            death = f"grading stopped after {ALL_TESTS_SECONDS} s"
+        running = None
+        for line in record_path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec["event"] == "collected":
+                tests.setdefault(rec["test"], {"exercise": rec["exercise"], "points": rec["points"]})
+            elif rec["event"] == "start":
+                running = rec["test"]
+            elif rec["event"] == "result":
+                tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
+                running = None
+        record_path.unlink()
+        if not tests:
+            raise SystemExit(f"the graded tests could not be collected; see {log.name}")
+        if running is not None:
+            exercise = tests[running]["exercise"]
+            crashed_exercises.add(exercise)
+            tests[running].update(passed=False, message=f"{death} while running this exercise: does the code "
+                                  "call os._exit or sys.exit, crash, or use too much memory?")
+        unfinished = [t for t, rec in tests.items() if "passed" not in rec]
+        for test in unfinished:
+            if tests[test]["exercise"] in crashed_exercises:
+                tests[test].update(passed=False, message=tests[running or test].get("message", death))
+        pending = [t for t in unfinished if "passed" not in tests[t]]
+        if pending and running is None:  # died outside any test: nothing left to learn from a rerun
+            for test in pending:
+                tests[test].update(passed=False, message=death)
+            pending = []
+    return tests
+
+
+def score(tests: dict) -> dict[str, Result]:
+    """Per exercise: a test function earns its points when every one of its cases passed."""
+    manifest, functions = exercises(), {}
+    for nodeid, rec in tests.items():
+        key = (rec["exercise"], re.sub(r"\[.*\]$", "", nodeid))
+        entry = functions.setdefault(key, {"points": rec["points"], "passed": True, "message": ""})
+        if not rec["passed"]:
+            entry["passed"] = False
+            entry["message"] = entry["message"] or rec["message"]
+    results = {}
+    for (exercise, _), entry in sorted(functions.items()):
+        info = manifest[exercise]
+        res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", info.hint))
+        res.max += entry["points"]
+        res.points += entry["points"] if entry["passed"] else 0
+        res.passed &= entry["passed"]
+        res.message = res.message or entry["message"]
+    return results
+
+
+def scorecard(results: dict[str, Result]) -> str:
+    header = ("lesson", "exercise", "function", "points", "result")
+    rows = [(r.lesson, ex, r.function + "()", f"{r.points}/{r.max}", "pass" if r.passed else "FAIL")
+            for ex, r in results.items()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    indent = " " * (sum(widths) + 2 * len(widths))
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
+    for row, result in zip(rows, results.values()):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result.message)
+        if not result.passed:
+            lines.append(indent + "hint: " + result.hint)
+    total, best = sum(r.points for r in results.values()), sum(r.max for r in results.values())
+    lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Grade lesson files against the course's graded tests.")
+    parser.add_argument("--work", default=str(ROOT / "lessons"), help="folder holding the lesson files")
+    parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
+    parser.add_argument("--report", default=str(ROOT / "reports" / "grade.json"))
+    args = parser.parse_args(argv)
+    work, report = Path(args.work).resolve(), Path(args.report)
+    if not work.is_dir():
+        print(f"error: {work} is not a folder", file=sys.stderr)
+        return 2
+    report.parent.mkdir(parents=True, exist_ok=True)
+    print(f"grading {work} ...", flush=True)
+    with open(report.with_name("pytest.log"), "w", encoding="utf-8") as log:
+        tests = run_tests(work, [str(f) for f in test_files(args.lesson)], log)
+    results = score(tests)
+    total, best = sum(r.points for r in results.values()), sum(r.max for r in results.values())
+    report.write_text(json.dumps({"work": str(work), "total": total, "max": best,
+                                  "exercises": {ex: asdict(r) for ex, r in results.items()}}, indent=2) + "\n")
+    print(scorecard(results))
+    print(f"report: {report}; the tests' own output: {report.with_name('pytest.log')}")
+    return 0 if total == best else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Lesson 01: add_image. Expected pixels come from a real event file, decoded with Pillow."""
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.tensorboard import SummaryWriter
+
+from tbcourse.events import images
+from tbcourse.student import StudentLesson
+
+lesson = StudentLesson("01_add_image")
+
+FLOATS = [torch.float16, torch.float32, torch.float64]
+LAYOUTS = {"CHW": (0, 1, 2), "HWC": (1, 2, 0)}
+
+
+def stored_pixels(tmp_path, img, dataformats="CHW"):
+    """What TensorBoard really stores: log `img`, read the event file back, decode the PNG."""
+    logdir = tmp_path / f"truth{len(list(tmp_path.iterdir()))}"
+    with SummaryWriter(log_dir=str(logdir)) as w:
+        w.add_image("img", img, 0, dataformats=dataformats)
+    return images(logdir, "img")[0]
+
+
+def random_image(rng, dtype, layout, channels, low, high):
+    """A random image tensor of `layout`; the pixel values span [low, high]."""
+    h, w = rng.randint(2, 24), rng.randint(2, 24)
+    gen = torch.Generator().manual_seed(rng.randrange(2**31))
+    chw = torch.rand(channels, h, w, generator=gen, dtype=torch.float64) * (high - low) + low
+    if dtype == torch.uint8:
+        chw = chw.round().clamp(0, 255)
+    chw = chw.to(dtype)
+    if layout == "HW":
+        return chw[0]
+    return chw.permute(*LAYOUTS[layout]).contiguous()
+
+
+def check_prediction(tmp_path, img, fmt):
+    got = lesson.displayed_pixels(img, dataformats=fmt)
+    want = stored_pixels(tmp_path, img, fmt)
+    case = f"{tuple(img.shape)} {img.dtype} {type(img).__module__.split('.')[0]} {fmt}"
+    assert isinstance(got, np.ndarray), f"{case}: expected a numpy array, got {type(got).__name__}"
+    assert got.dtype == np.uint8, f"{case}: expected dtype uint8, got {got.dtype}"
+    assert got.shape == want.shape, f"{case}: TensorBoard stores shape {want.shape}, you predicted {got.shape}"
+    diff = np.abs(got.astype(int) - want.astype(int))
+    worst = np.unravel_index(diff.argmax(), diff.shape)
+    assert diff.max() <= 1, (f"{case}: at pixel {tuple(map(int, worst))} TensorBoard stores {want[worst]}, "
+                             f"you predicted {got[worst]}")
+
+
+@pytest.mark.exercise("01.1", points=2)
+def test_log_note_images_five_steps(writer, logdir, rng, monkeypatch):
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("no time.sleep needed: the step is the slider"))
+    size = rng.randint(16, 48)
+    lesson.log_note_images(writer, size=size)
+    writer.flush()
+    shown = images(logdir, "fake_img")
+    assert sorted(shown) == [1, 2, 3, 4, 5], f"expected tag 'fake_img' at steps 1..5, found steps {sorted(shown)}"
+    for step, px in shown.items():
+        assert px.shape == (size, size, 3), f"step {step}: expected a {size}x{size} RGB image, got {px.shape}"
+    one, white, white_too, grey, colour = (shown[s].astype(float) for s in range(1, 6))
+    assert (white == 255).all() and (white_too == 255).all(), "steps 2 and 3 (ones, ones * 1.1) should be white"
+    assert 0.35 < (one == 0).mean() < 0.65, "step 1 is randn: about half of its pixels are negative, so black"
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all(), \
+        "step 4 is one HW channel, shown grey (three equal channels)"
+    for step, px in ((4, grey), (5, colour)):
+        assert 100 < px.mean() < 155 and px.std() > 50, f"step {step} is torch.rand: uniform noise over [0, 255]"
+    assert (colour[..., 0] != colour[..., 1]).any(), "step 5 is torch.rand(size, size, 3), HWC: coloured noise"
+
+
+@pytest.mark.exercise("01.2", points=3)
+@pytest.mark.parametrize("case", range(12))
+def test_displayed_pixels_matches_event_file(tmp_path, rng, case):
+    dtype = rng.choice([*FLOATS, torch.uint8])
+    layout = rng.choice(["CHW", "HWC", "HW"])
+    channels = 1 if layout == "HW" else rng.choice([1, 3, 4])
+    low, high = (0, 255) if dtype == torch.uint8 else rng.choice([(0, 1), (-1, 2), (0, 255), (-3, 3)])
+    img = random_image(rng, dtype, layout, channels, low, high)
+    check_prediction(tmp_path, img if rng.random() < 0.5 else img.numpy(), layout)
+
+
+@pytest.mark.exercise("01.2", points=2)
+@pytest.mark.parametrize("dtype", [*FLOATS, torch.uint8])
+def test_displayed_pixels_scales_by_dtype_not_value(tmp_path, rng, dtype):
+    """The notes' rule (values > 1 are left alone) fails here: a float 128 is stored as 255."""
+    img = random_image(rng, dtype, "CHW", 3, 1.5, 255)
+    check_prediction(tmp_path, img, "CHW")
+
+
+@pytest.mark.exercise("01.3", points=2)
+@pytest.mark.parametrize("case", range(4))
+def test_as_displayable_shows_the_image(tmp_path, rng, case):
+    img = random_image(rng, torch.float32, "CHW", rng.choice([1, 3]), 0, 255)
+    before = img.clone()
+    shown = stored_pixels(tmp_path, lesson.as_displayable(img))
+    assert torch.equal(img, before), "as_displayable must not modify its input"
+    want = img.round().permute(1, 2, 0).expand(-1, -1, 3).numpy()
+    assert shown.shape == want.shape, f"expected a {want.shape} picture, add_image showed {shown.shape}"
+    diff = np.abs(shown.astype(float) - want)
+    assert diff.max() <= 1, f"add_image shows {shown.reshape(-1)[diff.argmax()]} where the image holds " \
+                            f"{want.reshape(-1)[diff.argmax()]:.0f}"
