@@ -55,10 +55,16 @@ def exercise_ids(source: str) -> list[str]:
     return [m["id"] for m in map(BEGIN.match, source.splitlines()) if m]
 
 
+def lesson_names(folder: Path = ROOT / "solutions") -> list[str]:
+    """The lessons, ``NN_topic``, in course order."""
+    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
+
+
 def build(solutions: Path = ROOT / "solutions", lessons: Path = ROOT / "lessons", check: bool = False) -> list[str]:
     """Write (or, with ``check``, compare) every lesson; returns the lesson files that differ."""
     stale = []
-    for src in sorted(solutions.glob("[0-9][0-9]_*.py")):
+    for name in lesson_names(solutions):
+        src = solutions / f"{name}.py"
         dest = lessons / src.name
         text = strip_solutions(src.read_text(encoding="utf-8"), str(src.relative_to(ROOT)))
         if not dest.exists() or dest.read_text(encoding="utf-8") != text:

@@ -22,7 +22,7 @@ from tbcourse.paths import ROOT
 from tbcourse.student import WORK_ENV
 
 TESTS = ROOT / "tests" / "graded"
-PER_TEST_SECONDS = 120
+PER_TEST_SECONDS = 60
 ALL_TESTS_SECONDS = 1800
 
 
@@ -44,7 +44,7 @@ def test_files(lesson: str | None) -> list[Path]:
     return files
 
 
-def run_tests(work: Path, targets: list[str], log) -> dict:
+def run_tests(work: Path, targets: list[str], log, per_test_seconds: int = PER_TEST_SECONDS) -> dict:
     """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
     tests, pending, crashed_exercises = {}, list(targets), set()
     while pending:
@@ -53,7 +53,7 @@ def run_tests(work: Path, targets: list[str], log) -> dict:
         env = {**os.environ, WORK_ENV: str(work), "GRADE_RECORD": str(record_path), "PYTHONDONTWRITEBYTECODE": "1"}
         command = [sys.executable, "-m", "pytest", *pending, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
                    "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
-                   f"--timeout={PER_TEST_SECONDS}"]
+                   f"--timeout={per_test_seconds}"]
         try:
             child = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
@@ -131,6 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--work", default=str(ROOT / "lessons"), help="folder holding the lesson files")
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--report", default=str(ROOT / "reports" / "grade.json"))
+    parser.add_argument("--timeout", type=int, default=PER_TEST_SECONDS, help="seconds one test may run")
     args = parser.parse_args(argv)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
     report.parent.mkdir(parents=True, exist_ok=True)
     print(f"grading {work} ...", flush=True)
     with open(report.with_name("pytest.log"), "w", encoding="utf-8") as log:
-        tests = run_tests(work, [str(f) for f in test_files(args.lesson)], log)
+        tests = run_tests(work, [str(f) for f in test_files(args.lesson)], log, args.timeout)
     results = score(tests)
     total, best = sum(r.points for r in results.values()), sum(r.max for r in results.values())
     report.write_text(json.dumps({"work": str(work), "total": total, "max": best,

@@ -13,6 +13,8 @@ import pytest
 
 RECORD_ENV = "GRADE_RECORD"
 MAX_MESSAGE = 400
+TIMED_OUT = "ran past the time limit"
+_timed_out = {}  # exercise id -> the message of its test that ran past the time limit
 
 
 def pytest_configure(config):
@@ -38,12 +40,21 @@ def pytest_runtest_logstart(nodeid, location):
     _record(event="start", test=nodeid)
 
 
+def pytest_runtest_setup(item):
+    """After one endless loop, the exercise's other tests fail at once instead of waiting it out again."""
+    exercise = item.get_closest_marker("exercise").args[0]
+    if exercise in _timed_out:
+        pytest.fail(_timed_out[exercise], pytrace=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(item, "grade_message"):
         item.grade_message = reason(call.excinfo) if call.excinfo else "failed"
+        if item.grade_message.startswith(TIMED_OUT):
+            _timed_out[item.get_closest_marker("exercise").args[0]] = item.grade_message
     if report.when == "teardown":
         message = getattr(item, "grade_message", "")
         _record(event="result", test=item.nodeid, passed=not message, message=message)
@@ -55,7 +66,7 @@ def reason(excinfo) -> str:
     if isinstance(err, pytest.fail.Exception):
         text = err.msg
         if text.startswith("Timeout"):
-            text = f"ran past the time limit ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
+            text = f"{TIMED_OUT} ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
     elif isinstance(err, NotImplementedError):
         text = f"not done yet: {err}"
     elif isinstance(err, AssertionError):

@@ -1,0 +1,45 @@
+# TensorBoard, part 2 — `make help` lists the targets.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+WORK    ?= lessons
+LESSON  ?=
+PORT    ?= 6006
+
+.DEFAULT_GOAL := help
+.PHONY: help run test check tensorboard lessons bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  options: WORK=dir (folder graded by make test), LESSON=NN (one lesson), PORT=n (tensorboard)"
+
+$(STAMP): requirements.txt pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
+	@for lesson in solutions/[0-9][0-9]_*.py; do \
+		echo "== $$lesson"; $(PY) $$lesson || exit 1; done
+	@echo; echo "Logs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:$(PORT)"
+
+test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
+	$(PY) -m tbcourse.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+
+check: $(STAMP) ## the course's own tests (what CI runs)
+	$(PY) -m pytest -q --durations=10
+
+tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change), every step kept
+	$(PY) -m tensorboard.main --logdir runs --host 127.0.0.1 --port $(PORT) \
+		--samples_per_plugin images=1000,histograms=1000,scalars=10000
+
+lessons: $(STAMP) ## rebuild the student lessons/ from solutions/
+	$(PY) -m tbcourse.build
+
+bench: $(STAMP) ## time and peak memory of grading the solutions, beside the import floor
+	$(PY) -m tbcourse.bench
+
+clean: ## remove logs, reports and caches (keeps .venv)
+	rm -rf runs reports .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,94 @@
+"""The grader, both ways and against broken work: full marks for the solutions, zero for the stubs,
+and a broken lesson costs only its own exercises."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tbcourse.manifest import exercises
+from tbcourse.paths import ROOT
+
+MANIFEST = exercises()
+
+
+def grade(work, report, *options):
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.grade", "--work", str(work), "--report", str(report),
+                           *options], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    return proc, json.loads(report.read_text())
+
+
+def copy_of_solutions(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "solutions", work, ignore=shutil.ignore_patterns("__pycache__"))
+    return work
+
+
+def test_solutions_earn_full_marks(tmp_path):
+    proc, report = grade(ROOT / "solutions", tmp_path / "grade.json")
+    failed = {ex: r["message"] for ex, r in report["exercises"].items() if not r["passed"]}
+    assert not failed and proc.returncode == 0, f"solutions lost points: {failed}\n{proc.stdout[-3000:]}"
+    assert set(report["exercises"]) == set(MANIFEST)
+    assert report["total"] == report["max"] > 0
+    assert "total: " in proc.stdout
+
+
+def test_untouched_lessons_earn_zero_each_on_its_own_stub(tmp_path):
+    proc, report = grade(ROOT / "lessons", tmp_path / "grade.json")
+    assert proc.returncode != 0 and report["total"] == 0
+    for ex, result in report["exercises"].items():
+        assert result["points"] == 0 and f"TODO({ex})" in result["message"], f"{ex}: {result['message']}"
+        assert MANIFEST[ex].function in proc.stdout
+
+
+def test_a_syntax_error_costs_that_lesson_only(tmp_path):
+    work = copy_of_solutions(tmp_path)
+    (work / "01_add_image.py").write_text((work / "01_add_image.py").read_text() + "\ndef broken(:\n")
+    proc, report = grade(work, tmp_path / "grade.json")
+    for ex, result in report["exercises"].items():
+        if ex.startswith("01."):
+            assert result["points"] == 0 and "does not compile" in result["message"], result
+        else:
+            assert result["passed"], f"{ex} lost points for lesson 01's syntax error: {result['message']}"
+
+
+APPENDED = {
+    "exit, hang and a wrong rule": '''
+import os
+
+def displayed_pixels(img, dataformats="CHW"):
+    os._exit(0)
+
+def as_displayable(img):
+    while True:
+        pass
+''',
+    "canned answers and the notes' rule": '''
+import numpy as np
+
+def displayed_pixels(img, dataformats="CHW"):
+    """The notes' rule: anything above 1 is taken as already in [0, 255]."""
+    arr = img.numpy() if hasattr(img, "numpy") else np.asarray(img)
+    arr = arr[..., None] if dataformats == "HW" else arr.transpose([dataformats.index(a) for a in "HWC"])
+    arr = np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr
+    return arr.astype(np.uint8) if arr.max() > 1 else (arr.astype(np.float32) * 255).astype(np.uint8)
+
+def as_displayable(img):
+    return torch.zeros(3, 8, 8, dtype=torch.uint8)
+''',
+}
+
+
+@pytest.mark.parametrize("kind", APPENDED)
+def test_wrong_work_loses_exactly_its_exercises(tmp_path, kind):
+    work = copy_of_solutions(tmp_path)
+    lesson = work / "01_add_image.py"
+    lesson.write_text(lesson.read_text() + APPENDED[kind])
+    proc, report = grade(work, tmp_path / "grade.json", "--lesson", "01", "--timeout", "10")
+    results = report["exercises"]
+    assert set(results) == {"01.1", "01.2", "01.3"}, proc.stdout
+    assert results["01.1"]["passed"], results["01.1"]
+    assert results["01.2"]["points"] == 0 and results["01.3"]["points"] == 0, proc.stdout
+    if kind.startswith("exit"):
+        assert "died" in results["01.2"]["message"] and "time limit" in results["01.3"]["message"], proc.stdout

@@ -1,0 +1,32 @@
+"""Every reference lesson runs as a script and logs under runs/NN_topic/; importing one does nothing."""
+import importlib.util
+import os
+
+import pytest
+
+from tbcourse.build import lesson_names
+from tbcourse.events import accumulator
+from tbcourse.paths import ROOT
+
+LESSONS = lesson_names()
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_runs_as_a_script_and_logs(demo_results, lesson):
+    runs, done, cwd = demo_results
+    proc = done[lesson]
+    assert proc.returncode == 0, f"{lesson} failed:\n{proc.stderr[-3000:]}"
+    tags = accumulator(runs / lesson).Tags()
+    assert any(tags[kind] for kind in ("images", "scalars", "histograms", "tensors")) or tags["graph"], \
+        f"{lesson} wrote no logs under runs/{lesson}/"
+    assert not list(cwd.iterdir()), f"a lesson wrote into the current folder: {list(cwd.iterdir())}"
+
+
+@pytest.mark.parametrize("folder", ["solutions", "lessons"])
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_import_writes_nothing(tmp_path, monkeypatch, folder, lesson):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_RUNS", str(tmp_path / "runs"))
+    spec = importlib.util.spec_from_file_location(f"{folder}_{lesson}", ROOT / folder / f"{lesson}.py")
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert not os.listdir(tmp_path), f"importing {folder}/{lesson}.py wrote {os.listdir(tmp_path)}"
