@@ -6,11 +6,11 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check tensorboard lessons bench clean
+.PHONY: help run test grade check tensorboard lessons bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  options: WORK=dir (folder graded by make test), LESSON=NN (one lesson), PORT=n (tensorboard)"
+	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), SUBMISSIONS=dir, PORT=n"
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv .venv
@@ -26,6 +26,10 @@ run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
 
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
 	$(PY) -m tbcourse.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+
+grade: $(STAMP) ## grade a class: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one subfolder per student)"; exit 2; }
+	$(PY) -m tbcourse.gradebook $(SUBMISSIONS)
 
 check: $(STAMP) ## the course's own tests (what CI runs)
 	$(PY) -m pytest -q --durations=10

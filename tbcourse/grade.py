@@ -18,12 +18,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tbcourse.manifest import exercises
-from tbcourse.paths import ROOT
-from tbcourse.student import WORK_ENV
+from tbcourse.paths import ROOT, WORK_ENV
 
 TESTS = ROOT / "tests" / "graded"
-PER_TEST_SECONDS = 60
+CALL_SECONDS = 60  # one call of student code (tbcourse.sandbox)
 ALL_TESTS_SECONDS = 1800
+
+
+class GradingError(RuntimeError):
+    """The graded tests themselves could not run (not the student's fault)."""
 
 
 @dataclass
@@ -40,22 +43,23 @@ class Result:
 def test_files(lesson: str | None) -> list[Path]:
     files = sorted(TESTS.glob(f"test_{lesson or '[0-9][0-9]'}_*.py"))
     if not files:
-        raise SystemExit(f"no graded tests for lesson {lesson!r} in {TESTS.relative_to(ROOT)}")
+        raise GradingError(f"no graded tests for lesson {lesson!r} in {TESTS.relative_to(ROOT)}")
     return files
 
 
-def run_tests(work: Path, targets: list[str], log, per_test_seconds: int = PER_TEST_SECONDS) -> dict:
+def run_tests(work: Path, targets: list[str], log, call_seconds: int = CALL_SECONDS, env: dict | None = None) -> dict:
     """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
     tests, pending, crashed_exercises = {}, list(targets), set()
     while pending:
         with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
             record_path = Path(tmp.name)
-        env = {**os.environ, WORK_ENV: str(work), "GRADE_RECORD": str(record_path), "PYTHONDONTWRITEBYTECODE": "1"}
+        child_env = {**os.environ, **(env or {}), WORK_ENV: str(work), "GRADE_RECORD": str(record_path),
+                     "PYTHONDONTWRITEBYTECODE": "1", "GRADE_CALL_SECONDS": str(call_seconds)}
         command = [sys.executable, "-m", "pytest", *pending, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
                    "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
-                   f"--timeout={per_test_seconds}"]
+                   f"--timeout={max(120, 4 * call_seconds)}"]
         try:
-            child = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
             death = f"the grading process died (exit code {child.returncode})"
         except subprocess.TimeoutExpired:
@@ -72,7 +76,7 @@ def run_tests(work: Path, targets: list[str], log, per_test_seconds: int = PER_T
                 running = None
         record_path.unlink()
         if not tests:
-            raise SystemExit(f"the graded tests could not be collected; see {log.name}")
+            raise GradingError(f"the graded tests could not be collected; see {log.name}")
         if running is not None:
             exercise = tests[running]["exercise"]
             crashed_exercises.add(exercise)
@@ -110,20 +114,32 @@ def score(tests: dict) -> dict[str, Result]:
     return results
 
 
-def scorecard(results: dict[str, Result]) -> str:
+def scorecard(results: dict[str, dict]) -> str:
+    """The table a student reads: one row per exercise, the reason and hint under each failure."""
     header = ("lesson", "exercise", "function", "points", "result")
-    rows = [(r.lesson, ex, r.function + "()", f"{r.points}/{r.max}", "pass" if r.passed else "FAIL")
+    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", "pass" if r["passed"] else "FAIL")
             for ex, r in results.items()]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     indent = " " * (sum(widths) + 2 * len(widths))
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
     for row, result in zip(rows, results.values()):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result.message)
-        if not result.passed:
-            lines.append(indent + "hint: " + result.hint)
-    total, best = sum(r.points for r in results.values()), sum(r.max for r in results.values())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result["message"])
+        if not result["passed"]:
+            lines.append(indent + "hint: " + result["hint"])
+    total, best = sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values())
     lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"]
     return "\n".join(lines)
+
+
+def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: int = CALL_SECONDS,
+                 env: dict | None = None) -> dict:
+    """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as out:
+        tests = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env)
+    results = score(tests)
+    return {"work": str(work), "total": sum(r.points for r in results.values()),
+            "max": sum(r.max for r in results.values()), "exercises": {ex: asdict(r) for ex, r in results.items()}}
 
 
 def main(argv=None) -> int:
@@ -131,23 +147,23 @@ def main(argv=None) -> int:
     parser.add_argument("--work", default=str(ROOT / "lessons"), help="folder holding the lesson files")
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--report", default=str(ROOT / "reports" / "grade.json"))
-    parser.add_argument("--timeout", type=int, default=PER_TEST_SECONDS, help="seconds one test may run")
+    parser.add_argument("--timeout", type=int, default=CALL_SECONDS, help="seconds one call of student code may run")
     args = parser.parse_args(argv)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():
         print(f"error: {work} is not a folder", file=sys.stderr)
         return 2
-    report.parent.mkdir(parents=True, exist_ok=True)
     print(f"grading {work} ...", flush=True)
-    with open(report.with_name("pytest.log"), "w", encoding="utf-8") as log:
-        tests = run_tests(work, [str(f) for f in test_files(args.lesson)], log, args.timeout)
-    results = score(tests)
-    total, best = sum(r.points for r in results.values()), sum(r.max for r in results.values())
-    report.write_text(json.dumps({"work": str(work), "total": total, "max": best,
-                                  "exercises": {ex: asdict(r) for ex, r in results.items()}}, indent=2) + "\n")
-    print(scorecard(results))
-    print(f"report: {report}; the tests' own output: {report.with_name('pytest.log')}")
-    return 0 if total == best else 1
+    log = report.with_suffix(".log")
+    try:
+        content = grade_folder(work, log, args.lesson, args.timeout)
+    except GradingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    report.write_text(json.dumps(content, indent=2) + "\n")
+    print(scorecard(content["exercises"]))
+    print(f"report: {report}; the tests' own output: {log}")
+    return 0 if content["total"] == content["max"] else 1
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tbcourse.sandbox import TIMED_OUT, StudentError
+from tbcourse.student import lesson_problem
+
 RECORD_ENV = "GRADE_RECORD"
 MAX_MESSAGE = 400
-TIMED_OUT = "ran past the time limit"
 _timed_out = {}  # exercise id -> the message of its test that ran past the time limit
+_unusable = {}  # lesson -> why its file cannot be used at all, or None
 
 
 def pytest_configure(config):
@@ -41,10 +44,15 @@ def pytest_runtest_logstart(nodeid, location):
 
 
 def pytest_runtest_setup(item):
-    """After one endless loop, the exercise's other tests fail at once instead of waiting it out again."""
+    """Fail at once, without building the test's inputs, when the lesson file cannot be used at all
+    (tested once per lesson), or when an earlier test of the exercise ran past the time limit."""
+    lesson = Path(str(item.fspath)).stem.removeprefix("test_")
+    if lesson not in _unusable:
+        _unusable[lesson] = lesson_problem(lesson)
     exercise = item.get_closest_marker("exercise").args[0]
-    if exercise in _timed_out:
-        pytest.fail(_timed_out[exercise], pytrace=False)
+    message = _unusable[lesson] or _timed_out.get(exercise)
+    if message:
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -71,16 +79,10 @@ def reason(excinfo) -> str:
         text = f"not done yet: {err}"
     elif isinstance(err, AssertionError):
         text = str(err).split("\nassert ")[0]
+    elif isinstance(err, StudentError):
+        text = str(err)
     else:
-        text = f"{type(err).__name__}: {err}{_where(excinfo)}"
+        text = f"{type(err).__name__}: {err}"
     text = " ".join(text.split())
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
-
-def _where(excinfo) -> str:
-    """`` (raised at 01_add_image.py:42)`` when the error comes from a lesson file."""
-    for entry in reversed(excinfo.traceback):
-        path = Path(str(entry.path))
-        if path.name[:2].isdigit() and "tests" not in path.parts:
-            return f" (raised at {path.name}:{entry.lineno + 1})"
-    return ""

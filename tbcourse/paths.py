@@ -7,6 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 FACES = DATA / "faces"  # two-class ImageFolder set: train/ and valid/, one folder per class
 PHOTO = DATA / "photos" / "astronaut.png"  # lesson 04's picture
+WORK_ENV = "COURSE_WORK"  # the folder of lesson files that the graded tests load (default: lessons/)
+WORK_LABEL_ENV = "COURSE_WORK_LABEL"  # how messages name that folder (a class names the student)
 
 
 def run_dir(lesson: str, fresh: bool = True) -> Path:

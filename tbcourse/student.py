@@ -1,19 +1,18 @@
-"""Load a student's lesson file for grading, turning every way it can be broken into one clear message.
+"""How the graded tests reach a student's lesson file: ``lesson = StudentLesson("01_add_image")``.
 
-The graded tests write ``lesson = StudentLesson("01_add_image")`` and call ``lesson.displayed_pixels(...)``.
-The file is imported on first use, from the folder named by ``COURSE_WORK`` (default: ``lessons/``).
-A missing file, a syntax error, an exception at import or a missing function fails only the tests
-that use it, with a one-line reason; the rest of the grade goes on.
+``lesson.displayed_pixels(img)`` runs that function of ``<work>/01_add_image.py`` in a child process
+(``tbcourse.sandbox``) and returns its result as plain data; the work folder is ``COURSE_WORK``
+(default: ``lessons/``). A missing file, a syntax error, an exception at import or a missing function
+fails only the tests that call it, with a one-line reason; the rest of the grade goes on.
 """
-import importlib.util
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tbcourse.paths import ROOT
-
-WORK_ENV = "COURSE_WORK"
+from tbcourse import sandbox
+from tbcourse.paths import ROOT, WORK_ENV, WORK_LABEL_ENV
 
 
 def work_dir() -> Path:
@@ -23,40 +22,28 @@ def work_dir() -> Path:
 class StudentLesson:
     def __init__(self, name: str):
         self.name = name
-        self._module = None
-        self._error = None
 
     @property
     def path(self) -> Path:
         return work_dir() / f"{self.name}.py"
 
-    def _load(self):
-        if self._module is None and self._error is None:
-            self._module, self._error = _import(self.path, f"student_{self.name}")
-        if self._error:
-            pytest.fail(self._error, pytrace=False)
-        return self._module
-
     def __getattr__(self, function: str):
         if function.startswith("_"):
             raise AttributeError(function)
-        found = getattr(self._load(), function, None)
-        if not callable(found):
-            pytest.fail(f"{self.path.name} has no function {function}(); keep the name and signature "
-                        f"of the syllabus", pytrace=False)
-        return found
+        if not self.path.exists():
+            pytest.fail(_missing(self.path), pytrace=False)
+        return partial(_call, self.path, function)
 
 
-def _import(path: Path, module_name: str):
-    """(module, None) or (None, the reason it cannot be used)."""
-    if not path.exists():
-        return None, f"{path.name} is missing from {path.parent}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as err:
-        return None, f"{path.name} does not compile: line {err.lineno}: {err.msg}"
-    except BaseException as err:  # SystemExit too: a lesson's import must not end the grade
-        return None, f"importing {path.name} raised {type(err).__name__}: {err}"
-    return module, None
+def lesson_problem(name: str) -> str | None:
+    """Why the lesson file ``name`` cannot be used at all (missing, broken at import), or None."""
+    path = work_dir() / f"{name}.py"
+    return sandbox.import_problem(path) if path.exists() else _missing(path)
+
+
+def _missing(path: Path) -> str:
+    return f"{path.name} is missing from {os.environ.get(WORK_LABEL_ENV, str(path.parent))}"
+
+
+def _call(path, function, *args, **kwargs):
+    return sandbox.call(path, function, args, kwargs)

@@ -5,20 +5,11 @@ import re
 import pytest
 
 from tbcourse.build import exercise_ids, lesson_names
-from tbcourse.manifest import exercises
+from tbcourse.manifest import exercises, graded_points
 from tbcourse.paths import ROOT
 
 MANIFEST = exercises()
 SYLLABUS = ROOT.parent / "shared" / "syllabus.md"
-
-
-def graded_marks() -> dict[str, int]:
-    """exercise id -> points of its graded tests, read from the test files' marks."""
-    points = {}
-    for path in (ROOT / "tests" / "graded").glob("test_*.py"):
-        for ex, pts in re.findall(r'mark\.exercise\("(\d\d\.\d+)", points=(\d+)\)', path.read_text()):
-            points[ex] = points.get(ex, 0) + int(pts)
-    return points
 
 
 @pytest.mark.parametrize("ex", sorted(MANIFEST))
@@ -34,7 +25,7 @@ def test_exercise_is_marked_in_its_function(ex):
 
 def test_manifest_markers_and_tests_agree():
     marked = {ex for name in lesson_names() for ex in exercise_ids((ROOT / "solutions" / f"{name}.py").read_text())}
-    graded = graded_marks()
+    graded = graded_points()
     assert marked == set(MANIFEST), f"marked but not in the manifest, or the reverse: {marked ^ set(MANIFEST)}"
     assert set(graded) == set(MANIFEST), f"exercises without graded tests, or tests of unknown ones: " \
                                          f"{set(graded) ^ set(MANIFEST)}"

@@ -1,0 +1,117 @@
+"""`make grade SUBMISSIONS=DIR`: grade a whole class into reports/gradebook.csv and reports/feedback/.
+
+Each subfolder of DIR is one student, named by the folder: a clone of the course (its ``lessons/``
+is graded) or just the student's lesson files. Only the lesson files (``NN_topic.py``, and notebooks
+paired with them) are copied out and graded with the course's own tests; a submission's tests,
+conftest.py, pytest.ini or Makefile are never used. Two students are graded at a time, each in its own
+processes. Every student's result is kept in ``reports/grades/<student>.json`` with a fingerprint of
+the files graded and of the course's tests, so an interrupted run loses nothing and a rerun regrades
+only what changed.
+"""
+import argparse
+import csv
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tbcourse.build import lesson_names
+from tbcourse.grade import CALL_SECONDS, TESTS, GradingError, grade_folder, scorecard
+from tbcourse.manifest import exercises
+from tbcourse.paths import ROOT, WORK_LABEL_ENV
+
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
+
+
+def lesson_files(submission: Path) -> list[Path]:
+    """The student's lesson files: from ``lessons/`` in a clone of the course, else the folder itself."""
+    folder = submission / "lessons" if (submission / "lessons").is_dir() else submission
+    names = set(lesson_names())
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.stem in names and p.suffix in (".py", ".ipynb"))
+
+
+def fingerprint(files: list[Path]) -> str:
+    """Changes when a graded file or the course's grading changes."""
+    digest = hashlib.sha256()
+    for path in [*files, *sorted(TESTS.rglob("*.py")), *sorted((ROOT / "tbcourse").glob("*.py")),
+                 ROOT / "exercises.toml"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def grade_student(submission: Path, reports: Path, call_seconds: int) -> dict:
+    """The student's record, from the cache when nothing changed since it was made."""
+    files = lesson_files(submission)
+    cache = reports / "grades" / f"{submission.name}.json"
+    stamp = fingerprint(files)
+    if cache.exists() and json.loads(cache.read_text()).get("fingerprint") == stamp:
+        return json.loads(cache.read_text())
+    record = {"total": 0, "max": None, "exercises": {}, "status": "no lesson files found"}
+    if files:
+        with tempfile.TemporaryDirectory() as tmp:
+            for path in files:
+                shutil.copy2(path, Path(tmp) / path.name)
+            try:
+                record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", None,
+                                      call_seconds, {**ONE_THREAD, WORK_LABEL_ENV: f"{submission.name}'s work"})
+            except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
+                return {**record, "student": submission.name, "status": f"not graded: {err}"}
+        record["status"] = "graded"
+    record.update(student=submission.name, fingerprint=stamp, files=[p.name for p in files])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp_cache = cache.with_suffix(".tmp")
+    tmp_cache.write_text(json.dumps(record, indent=2) + "\n")
+    tmp_cache.replace(cache)  # atomic: an interrupted run leaves the old record or the new one
+    write_feedback(record, reports / "feedback" / f"{submission.name}.md")
+    return record
+
+
+def write_feedback(record: dict, path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = scorecard(record["exercises"]) if record["exercises"] else record["status"]
+    path.write_text(f"# Feedback for {record['student']}\n\nGraded files: {', '.join(record['files']) or 'none'}\n\n"
+                    f"```\n{body}\n```\n")
+
+
+def write_gradebook(records: dict[str, dict], path: Path):
+    """One row per student, one column per exercise; rewritten whole and atomically."""
+    ids = sorted(exercises())
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as out:
+        table = csv.writer(out)
+        table.writerow(["student", *ids, "total", "max", "status"])
+        for name in sorted(records):
+            rec = records[name]
+            points = [rec["exercises"].get(ex, {}).get("points", 0) for ex in ids]
+            table.writerow([name, *points, rec["total"], rec["max"] or "", rec["status"]])
+    tmp.replace(path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Grade every student folder in SUBMISSIONS.")
+    parser.add_argument("submissions", type=Path)
+    parser.add_argument("--reports", type=Path, default=ROOT / "reports")
+    parser.add_argument("--jobs", type=int, default=2, help="students graded at once")
+    parser.add_argument("--timeout", type=int, default=CALL_SECONDS, help="seconds one call of student code may run")
+    args = parser.parse_args(argv)
+    students = sorted(p for p in args.submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not students:
+        print(f"error: no student folders in {args.submissions}", file=sys.stderr)
+        return 2
+    records = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        jobs = {pool.submit(grade_student, s, args.reports, args.timeout): s for s in students}
+        for n, job in enumerate(as_completed(jobs), start=1):
+            rec = records[jobs[job].name] = job.result()
+            write_gradebook(records, args.reports / "gradebook.csv")
+            print(f"[{n}/{len(students)}] {jobs[job].name}: {rec['total']}/{rec['max'] or '-'} ({rec['status']})",
+                  flush=True)
+    print(f"gradebook: {args.reports / 'gradebook.csv'}; feedback: {args.reports / 'feedback'}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
