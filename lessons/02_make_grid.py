@@ -1,0 +1,237 @@
+# %% [markdown]
+# # Lesson 02 — `make_grid` and reviewing data
+#
+# Lesson 01 logged one picture per tag and step. A batch of 16 images is 16 pictures, and clicking
+# through 16 sliders is no way to look at data. `torchvision.utils.make_grid` tiles a batch into one
+# image, so a whole batch, or a whole class folder, fits on one TensorBoard card. You will predict
+# the grid's shape, load a batch from an `ImageFolder`, re-implement `make_grid`'s normalisation,
+# log the notes' grid and its options, and then use grids to **review a data set**: this course's
+# small face / not-face set has a few faults planted in it, and you will find them.
+#
+# Run the whole lesson with `python solutions/02_make_grid.py` (or your own `lessons/02_make_grid.py`
+# once its exercises are done), then `make tensorboard` and open the **Images** tab.
+
+# %%
+import math
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from torch.utils.tensorboard import SummaryWriter
+from torchvision.datasets import ImageFolder
+from torchvision.transforms import Compose, Resize, ToTensor
+from torchvision.utils import make_grid
+
+from tbcourse.paths import FACES, run_dir
+
+# %% [markdown]
+# ## torchvision.utils.make_grid — 制作网格图像
+#
+# ```python
+# make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0)
+# ```
+#
+# - `tensor` — the images (图像数据), a B×C×H×W batch (or a list of C×H×W images of one size).
+# - `nrow` — **the number of images in each row**. The notes say 行数 (number of rows, the columns
+#   worked out automatically); that is backwards. The grid has `min(nrow, B)` columns and as many rows
+#   as it takes: 10 images with `nrow=4` give 3 rows of 4, 4 and 2.
+# - `padding` — the gap between images and around the border, in pixels (图像间距).
+# - `normalize` — rescale the pixel values (see the next section).
+# - `value_range` — the (low, high) to rescale from. **The notes call it `range`**; torchvision
+#   renamed it, and today `make_grid(..., range=(0, 1))` raises
+#   `TypeError: make_grid() got an unexpected keyword argument 'range'`.
+# - `scale_each` — with `normalize`, rescale every image by its own min and max instead of the
+#   whole batch's (单张图维度标准化).
+# - `pad_value` — the value of the padding pixels (网格线的颜色): 0 is black, 1.0 white.
+#
+# ### The shape of a grid
+#
+# Every image gets `padding` pixels on its top and left, and the grid gets one more `padding` strip
+# at the bottom and the right. So with `cols = min(nrow, n)` and `rows = ceil(n / cols)`, the grid is
+# `(C, rows * (h + padding) + padding, cols * (w + padding) + padding)`. Two special cases, both
+# straight from the source of `make_grid`: a single-channel batch is repeated into 3 channels (so it
+# shows grey), and a batch of **one** image is returned as that image, with no padding at all.
+
+# %%
+def grid_shape(n, c, h, w, nrow=8, padding=2):
+    """The (C, H, W) shape make_grid returns for a batch of shape (n, c, h, w), without calling it."""
+    raise NotImplementedError("TODO(02.1): return the (C, H, W) of make_grid's output; mind n == 1 and c == 1")
+
+
+# %% [markdown]
+# ### Loading a batch to look at
+#
+# The notes review the RMB banknote set; this course ships a stand-in in the same layout:
+# `data/faces/{train,valid}/{face,not_face}/*.png`, 25×25 grey crops from scikit-image's LFW subset
+# (`data/README.md`). `torchvision.datasets.ImageFolder(root)` turns such a folder into a data set:
+# each subfolder is a class (in sorted order: `face` is 0, `not_face` is 1), each file a sample, and
+# its default loader opens every file with Pillow and converts it to **RGB**, so grey files come out
+# with three equal channels. A `transform` turns each picture into a tensor: `Resize(size)` with an
+# `(h, w)` pair scales to exactly that size, and `ToTensor()` gives a float C×H×W tensor in [0, 1].
+#
+# A shuffled `DataLoader` draws its order from a random generator. Give it its own
+# `torch.Generator().manual_seed(seed)` and the order depends on `seed` alone, not on whatever else
+# used the global random state before: the same seed gives the same batch, every time.
+
+# %%
+def load_batch(root, batch_size=16, size=(32, 32), seed=0):
+    """The first batch (images, labels) of a shuffled, seeded DataLoader over ImageFolder(root)."""
+    raise NotImplementedError('TODO(02.2): ImageFolder with Resize(size) + ToTensor, a DataLoader shuffled by a Generator seeded with seed; return its first batch')
+
+
+# %% [markdown]
+# ### normalize and value_range — 标准化 and 标准化范围
+#
+# With `normalize=True`, `make_grid` first **clamps** the values to `(low, high)` and then maps that
+# interval onto **[0, 1]**: `(x - low) / max(high - low, 1e-5)` (the `1e-5` keeps a constant image
+# from dividing by zero). `(low, high)` is `value_range` when you give one, otherwise the tensor's
+# own min and max: the whole batch's, or with `scale_each=True` each image's.
+#
+# The notes say normalisation maps the values "to 0–255". It does not: `make_grid` stops at [0, 1],
+# and it is `add_image` that multiplies a float image by 255 on the way to the PNG (lesson 01's
+# rule). The result on screen is the same; the tensor you hold is not.
+#
+# The notes' worked example is right about the clamping. An image whose values span
+# [-1000, 2000], normalised with `value_range=(-600, 500)`: everything below -600 becomes -600 and
+# everything above 500 becomes 500, and then -600 maps to 0, 500 to 1 and 0 to 600 / 1100 ≈ 0.545.
+# That is how you look at a window of values, a CT scan's soft tissue say, without the extremes
+# squeezing everything else into one grey.
+#
+# `make_grid` works on a copy (`tensor.clone()` before its in-place `clamp_`); your version must not
+# change its input either.
+
+# %%
+def normalize_image(img, value_range=None):
+    """What make_grid(normalize=True, value_range=value_range) does to one image, as a new tensor."""
+    raise NotImplementedError("TODO(02.3): clamp to (low, high) = value_range or the image's own (min, max), then (x - low) / max(high - low, 1e-5); leave img unchanged")
+
+
+# %% [markdown]
+# ### The notes' grid and its options
+#
+# The notes log one batch with `nrow=4, normalize=True, scale_each=True` under the tag
+# `"input img"`. Log that, and next to it one grid per option, all at step 0, so that you can compare
+# them in TensorBoard:
+#
+# | tag | `make_grid` arguments |
+# |---|---|
+# | `"input img"` | `nrow=4, normalize=True, scale_each=True` |
+# | `"make_grid/default"` | none (defaults: `nrow=8, padding=2`) |
+# | `"make_grid/nrow_4"` | `nrow=4` |
+# | `"make_grid/padding_8_pad_value_1"` | `padding=8, pad_value=1.0` |
+# | `"make_grid/normalize"` | `normalize=True` |
+# | `"make_grid/value_range"` | `normalize=True, value_range=(0.2, 0.8)` |
+#
+# On the shipped faces, whose pixels already fill [0, 1], `default` and `normalize` barely differ;
+# `value_range` raises the contrast (all below 0.2 goes black, all above 0.8 white), and
+# `scale_each` stretches every face to full contrast on its own, which helps with dark crops.
+
+# %%
+def log_grid_options(writer, images):
+    """Log one make_grid of `images` per tag of the table above, all at step 0."""
+    raise NotImplementedError('TODO(02.4): six writer.add_image calls at step 0, one make_grid of images per tag of the table')
+
+
+# %% [markdown]
+# ## Reviewing data — 审查数据集
+#
+# The notes end the section with the point of all this: `add_image` with `make_grid` gives a quick,
+# basic review of a data set: whether training samples cross over into the other split
+# (样本之间是否有交叉), and whether their labels are right (标签是否正确). Grids are how you find
+# the faults no loss curve will show you.
+#
+# The demo below logs every class folder of both splits as one grid, `review/<split>/<class>`, ten
+# images per row, with white grid lines (`pad_value=1.0`) and no normalisation, so that you see the
+# pixels as they are. Grid position (row `r`, column `k`, both from 0) is image `10 * r + k` of the
+# folder in sorted file-name order, which is `ImageFolder`'s order too; the demo prints the file
+# numbers row by row so that you can name what you see.
+#
+# Two kinds of fault are planted in `data/faces`:
+#
+# - **mislabeled**: images filed under the wrong class (a face among the non-faces, or the other way);
+#   look at the grids of `train/`. The non-faces were cut from the backgrounds of the same photos, so
+#   a few of them honestly show a bit of a person, an eye or a shoulder; a misfiled image is a whole
+#   face, centred like those in `face/`, or a background patch among the faces.
+# - **leaked**: images of `valid/` that are also in `train/`. A model that has trained on them
+#   scores them too well, and the validation score is too kind. Comparing 43 images against 160 by eye
+#   is slow; compare the pixels instead.
+
+# %%
+def find_duplicates(a, b):
+    """Every (i, j), sorted, for which image a[i] is exactly equal to image b[j]."""
+    raise NotImplementedError('TODO(02.5): compare every a[i] with every b[j] (flatten, broadcast, all equal); return the sorted (i, j) pairs as tuples')
+
+
+# %% [markdown]
+# `find_duplicates` checks **exact** equality, which finds copied files. It misses near-duplicates:
+# the same photo re-encoded, resized, brightened or cropped by a pixel, and even two different but
+# nearly identical images (two dark, featureless background patches can differ by less than 1 %).
+# Catching those takes a looser measure, such as the mean absolute pixel difference under a
+# threshold, or a perceptual hash, and then a human look at each candidate pair, since a near
+# duplicate is not always a copy.
+#
+# ### Your findings
+#
+# Run the demo, open `review/train/face` and `review/train/not_face` in TensorBoard and look for
+# the images filed under the wrong class; read the leaked pairs from the demo's output. Then write
+# down what you found: paths relative to the data set's root, like `"train/face/img_0000.png"`, each
+# list sorted.
+
+# %%
+def review_findings():
+    """What you found in data/faces: {"mislabeled": [...], "leaked": [...]}, sorted relative paths."""
+    raise NotImplementedError('TODO(02.6): look at the review grids and at find_duplicates\' output; return {"mislabeled": [...], "leaked": [...]} with sorted paths like "train/face/img_0000.png"')
+
+
+# %% [markdown]
+# ## Run it
+#
+# The demo loads a batch of the shipped faces and logs the notes' grid and the option grids, checks
+# `grid_shape` against the grids it made, works the notes' [-1000, 2000] example, logs the review
+# grids of both splits, and prints the pairs `find_duplicates` finds between train and valid.
+
+# %%
+REVIEW_NROW = 10
+
+
+def whole_split(split):
+    """Every image of one split as one batch (at its own 25x25 size), and the ImageFolder behind it."""
+    dataset = ImageFolder(FACES / split, transform=ToTensor())
+    return torch.stack([img for img, _ in dataset]), dataset
+
+
+# %%
+if __name__ == "__main__":
+    logdir = run_dir("02_make_grid")
+    writer = SummaryWriter(log_dir=str(logdir))
+
+    images, labels = load_batch(FACES / "train", batch_size=16, size=(32, 32), seed=0)
+    print(f"a batch: images {tuple(images.shape)} {images.dtype}, labels {labels.tolist()}")
+    log_grid_options(writer, images)
+    for args in [{}, {"nrow": 4}, {"padding": 8}]:
+        print(f"make_grid(16 images, **{args}) -> {tuple(make_grid(images, **args).shape)}, "
+              f"grid_shape predicts {grid_shape(*images.shape, **args)}")
+
+    ramp = torch.linspace(-1000, 2000, 7).reshape(1, 1, 7)
+    print(f"the notes' example, value_range=(-600, 500):\n  {ramp.flatten().tolist()}\n"
+          f"  -> {[round(v, 3) for v in normalize_image(ramp, (-600, 500)).flatten().tolist()]}")
+
+    splits = {split: whole_split(split) for split in ["train", "valid"]}
+    for split, (batch, dataset) in splits.items():
+        targets = torch.tensor(dataset.targets)
+        for label, name in enumerate(dataset.classes):
+            tag = f"review/{split}/{name}"
+            writer.add_image(tag, make_grid(batch[targets == label], nrow=REVIEW_NROW, pad_value=1.0), 0)
+            numbers = [Path(path).stem[-4:] for path, target in dataset.samples if target == label]
+            print(f"{tag}: {len(numbers)} images, img_NNNN numbers row by row:")
+            for row in range(0, len(numbers), REVIEW_NROW):
+                print(f"  row {row // REVIEW_NROW}: " + " ".join(numbers[row:row + REVIEW_NROW]))
+    writer.close()
+
+    (train, train_set), (valid, valid_set) = splits["train"], splits["valid"]
+    pairs = find_duplicates(train, valid)
+    print(f"{len(pairs)} exact duplicates between train and valid:")
+    for i, j in pairs:
+        print(f"  {Path(train_set.samples[i][0]).relative_to(FACES).as_posix()}  ==  "
+              f"{Path(valid_set.samples[j][0]).relative_to(FACES).as_posix()}")
+    print(f"logs written to {logdir}")

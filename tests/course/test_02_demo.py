@@ -1,0 +1,44 @@
+"""What lesson 02's demo logs: the notes' grid, the option grids and the review grid of every class folder."""
+import json
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+
+from tbcourse.events import accumulator, images
+from tbcourse.paths import FACES, ROOT
+
+OPTION_TAGS = ["input img", "make_grid/default", "make_grid/nrow_4", "make_grid/padding_8_pad_value_1",
+               "make_grid/normalize", "make_grid/value_range"]
+FOLDERS = [(split, name) for split in ("train", "valid") for name in ("face", "not_face")]
+
+
+def test_option_grids_of_a_16_image_batch(demo_runs):
+    logdir = demo_runs / "02_make_grid"
+    assert set(OPTION_TAGS) <= set(accumulator(logdir).Tags()["images"])
+    for tag, nrow, padding in [("input img", 4, 2), ("make_grid/default", 8, 2), ("make_grid/nrow_4", 4, 2),
+                               ("make_grid/padding_8_pad_value_1", 8, 8)]:
+        steps = images(logdir, tag)
+        want = tuple(make_grid(torch.zeros(16, 3, 32, 32), nrow=nrow, padding=padding).shape[1:])
+        assert sorted(steps) == [0] and steps[0].shape[:2] == want, f"{tag}: expected {want} at step 0"
+    padded = images(logdir, "make_grid/padding_8_pad_value_1")[0]
+    assert (padded[:8] == 255).all(), "pad_value=1.0 draws white grid lines"
+
+
+def test_review_grid_of_every_class_folder(demo_runs):
+    for split, name in FOLDERS:
+        count = len(list((FACES / split / name).glob("*.png")))
+        steps = images(demo_runs / "02_make_grid", f"review/{split}/{name}")
+        want = tuple(make_grid(torch.zeros(count, 3, 25, 25), nrow=10).shape[1:])
+        assert sorted(steps) == [0], f"review/{split}/{name}: expected one grid at step 0"
+        assert steps[0].shape[:2] == want, f"review/{split}/{name}: all {count} images, 10 per row, make {want}"
+        first = np.asarray(Image.open(sorted((FACES / split / name).glob("*.png"))[0]))
+        assert (steps[0][2:27, 2:27, 0] == first).all(), "the first image of the grid is the first file, unscaled"
+
+
+def test_prints_the_leaked_pairs(demo_results):
+    _, done, _ = demo_results
+    key = json.loads((ROOT / "tests" / "keys" / "faces_review.json").read_text())
+    for train, valid in key["leaked_pairs"]:
+        assert f"{train}  ==  {valid}" in done["02_make_grid"].stdout, f"the demo should print {train} == {valid}"

@@ -1,0 +1,296 @@
+"""Lesson 02: make_grid. Expectations come from torchvision's make_grid, a DataLoader built here,
+real event files decoded with Pillow, the answer key and the pixels of the shipped data."""
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+from torch.utils.tensorboard import SummaryWriter
+from torchvision.datasets import ImageFolder
+from torchvision.transforms import Compose, Resize, ToTensor
+from torchvision.utils import make_grid
+
+from tbcourse.events import accumulator, images
+from tbcourse.paths import FACES, ROOT
+from tbcourse.student import StudentLesson
+
+lesson = StudentLesson("02_make_grid")
+
+KEY = json.loads((ROOT / "tests" / "keys" / "faces_review.json").read_text(encoding="utf-8"))
+
+GRID_OPTIONS = {
+    "input img": dict(nrow=4, normalize=True, scale_each=True),
+    "make_grid/default": dict(),
+    "make_grid/nrow_4": dict(nrow=4),
+    "make_grid/padding_8_pad_value_1": dict(padding=8, pad_value=1.0),
+    "make_grid/normalize": dict(normalize=True),
+    "make_grid/value_range": dict(normalize=True, value_range=(0.2, 0.8)),
+}
+
+
+def generator(rng):
+    return torch.Generator().manual_seed(rng.randrange(2**31))
+
+
+def spread_batch(rng, n, c, h, w):
+    """Random images, each with its own offset and scale, so batch-wide and per-image scaling differ."""
+    gen = generator(rng)
+    base = torch.rand(n, c, h, w, generator=gen)
+    scale = torch.empty(n, 1, 1, 1).uniform_(0.2, 3.0, generator=gen)
+    offset = torch.empty(n, 1, 1, 1).uniform_(-1.0, 1.0, generator=gen)
+    return base * scale + offset
+
+
+# 02.1 --------------------------------------------------------------------------------------------
+
+def check_grid_shape(n, c, h, w, nrow, padding):
+    want = tuple(make_grid(torch.zeros(n, c, h, w), nrow=nrow, padding=padding).shape)
+    got = lesson.grid_shape(n, c, h, w, nrow=nrow, padding=padding)
+    case = f"grid_shape(n={n}, c={c}, h={h}, w={w}, nrow={nrow}, padding={padding})"
+    assert isinstance(got, tuple), f"{case}: expected a tuple, got {type(got).__name__}"
+    assert tuple(got) == want, f"{case}: make_grid returns shape {want}, you returned {tuple(got)}"
+
+
+@pytest.mark.exercise("02.1", points=2)
+@pytest.mark.parametrize("case", range(16))
+def test_grid_shape_matches_make_grid(rng, case):
+    n = rng.randint(2, 40)
+    if case % 4 == 0:  # more columns asked for than there are images
+        nrow = n + rng.randint(1, 5)
+    elif case % 4 == 1:  # a last row that is not full
+        n = rng.randint(5, 40)
+        nrow = rng.choice([k for k in range(2, n) if n % k])
+    else:
+        nrow = rng.randint(1, n)
+    check_grid_shape(n, rng.choice([2, 3, 4]), rng.randint(1, 30), rng.randint(1, 30), nrow, rng.randint(0, 6))
+
+
+@pytest.mark.exercise("02.1", points=1)
+@pytest.mark.parametrize("n, c", [(1, 3), (1, 1), (None, 1), (1, None)])
+def test_grid_shape_single_image_and_grey(rng, n, c):
+    """make_grid turns 1 channel into 3, and returns a batch of one image unpadded."""
+    n = n or rng.randint(2, 20)
+    c = c or rng.choice([1, 3, 4])
+    check_grid_shape(n, c, rng.randint(1, 30), rng.randint(1, 30), rng.randint(1, 10), rng.randint(1, 6))
+
+
+# 02.2 --------------------------------------------------------------------------------------------
+
+def random_image_folder(root, rng):
+    """2 or 3 classes of random PNGs of random sizes, RGB and grey mixed; returns the number of files."""
+    count = 0
+    for k in range(rng.randint(2, 3)):
+        folder = root / f"class_{k}_{rng.randrange(1000)}"
+        folder.mkdir(parents=True)
+        for i in range(rng.randint(6, 12)):
+            h, w = rng.randint(8, 40), rng.randint(8, 40)
+            pixels = np.random.default_rng(rng.randrange(2**31)).integers(0, 256, (h, w, 3), dtype=np.uint8)
+            picture = Image.fromarray(pixels)
+            (picture if rng.random() < 0.5 else picture.convert("L")).save(folder / f"{i:03d}.png")
+            count += 1
+    return count
+
+
+def reference_batch(root, batch_size, size, seed):
+    dataset = ImageFolder(root, transform=Compose([Resize(size), ToTensor()]))
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    return next(iter(loader)), len(dataset.classes)
+
+
+@pytest.mark.exercise("02.2", points=3)
+@pytest.mark.parametrize("case", range(3))
+def test_load_batch_is_the_seeded_first_batch(tmp_path, rng, case):
+    root = tmp_path / "data"
+    files = random_image_folder(root, rng)
+    batch_size, size, seed = rng.randint(3, 9), (rng.randint(8, 24), rng.randint(8, 24)), rng.randrange(10**6)
+    (want_images, want_labels), classes = reference_batch(root, batch_size, size, seed)
+    call = f"load_batch(root, batch_size={batch_size}, size={size}, seed={seed})"
+
+    got = lesson.load_batch(root, batch_size=batch_size, size=size, seed=seed)
+    assert isinstance(got, (tuple, list)) and len(got) == 2, f"{call}: expected (images, labels), got {type(got).__name__}"
+    got_images, got_labels = got
+    assert isinstance(got_images, torch.Tensor) and isinstance(got_labels, torch.Tensor), \
+        f"{call}: expected two tensors, got {type(got_images).__name__} and {type(got_labels).__name__}"
+    want_shape = (min(batch_size, files), 3, *size)
+    assert tuple(got_images.shape) == want_shape, \
+        f"{call}: expected images of shape {want_shape} (RGB, resized to {size}), got {tuple(got_images.shape)}"
+    assert got_images.dtype == torch.float32, f"{call}: expected float32 images (ToTensor), got {got_images.dtype}"
+    assert got_images.min() >= 0 and got_images.max() <= 1, \
+        f"{call}: ToTensor gives values in [0, 1], got [{got_images.min():.3f}, {got_images.max():.3f}]"
+    assert tuple(got_labels.shape) == (want_shape[0],), \
+        f"{call}: expected {want_shape[0]} labels, got shape {tuple(got_labels.shape)}"
+    assert set(got_labels.tolist()) <= set(range(classes)), \
+        f"{call}: labels must be class indices 0..{classes - 1}, got {sorted(set(got_labels.tolist()))}"
+
+    torch.manual_seed(rng.randrange(2**31))  # the order must not depend on the global random state
+    again_images, again_labels = lesson.load_batch(root, batch_size=batch_size, size=size, seed=seed)
+    assert torch.equal(again_images, got_images) and torch.equal(again_labels, got_labels), \
+        f"{call}: a second call with the same seed gave a different batch"
+    assert torch.equal(got_labels, want_labels), \
+        f"{call}: the first batch of DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed)) " \
+        f"has labels {want_labels.tolist()}, yours {got_labels.tolist()}"
+    assert torch.equal(got_images, want_images), \
+        f"{call}: the labels match the seeded DataLoader's first batch, the images do not " \
+        f"(largest difference {(got_images - want_images).abs().max():.4f}): Resize(size) then ToTensor()?"
+
+
+# 02.3 --------------------------------------------------------------------------------------------
+
+def normalize_case(rng, kind, c=3):
+    """(image, value_range) for one kind of case."""
+    gen = generator(rng)
+    h, w = rng.randint(2, 16), rng.randint(2, 16)
+    if kind == "notes":  # the notes' example: values over [-1000, 2000], window (-600, 500)
+        return torch.rand(c, h, w, generator=gen) * 3000 - 1000, (-600, 500)
+    if kind == "constant":
+        return torch.full((c, h, w), rng.uniform(-5, 5)), None
+    img = torch.randn(c, h, w, generator=gen) * rng.uniform(0.1, 50) + rng.uniform(-20, 20)
+    if kind == "own range":
+        return img, None
+    low, high = sorted(rng.uniform(float(img.min()), float(img.max())) for _ in range(2))
+    return img, (low, high)
+
+
+def make_grid_normalized(img, value_range):
+    """What make_grid itself does to one image; a single channel comes back as 3, the first is it."""
+    return make_grid(img.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[: img.shape[0]]
+
+
+@pytest.mark.exercise("02.3", points=3)
+@pytest.mark.parametrize("kind, c", [("notes", 3), ("own range", 3), ("own range", 1), ("window", 3),
+                                     ("window", 3), ("window", 1), ("constant", 3)])
+def test_normalize_image_matches_make_grid(rng, kind, c):
+    img, value_range = normalize_case(rng, kind, c)
+    want = make_grid_normalized(img, value_range)
+    got = lesson.normalize_image(img.clone(), value_range)
+    case = f"{kind}: image of shape {tuple(img.shape)} over [{img.min():.3g}, {img.max():.3g}], value_range={value_range}"
+    assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
+    assert tuple(got.shape) == tuple(img.shape), f"{case}: expected shape {tuple(img.shape)}, got {tuple(got.shape)}"
+    diff = (got.float() - want).abs()
+    worst = int(diff.argmax())
+    assert diff.max() <= 1e-5, (f"{case}: where the image holds {img.flatten()[worst].item():.4g}, make_grid gives "
+                                f"{want.flatten()[worst].item():.4f}, you gave {got.flatten()[worst].item():.4f}")
+
+
+@pytest.mark.exercise("02.3", points=1)
+@pytest.mark.parametrize("kind", ["notes", "own range", "window"])
+def test_normalize_image_leaves_input_unchanged(rng, kind):
+    img, value_range = normalize_case(rng, kind)
+    before = img.clone()
+    lesson.normalize_image(img, value_range)
+    assert torch.equal(img, before), f"normalize_image changed its input ({kind}, value_range={value_range}): " \
+                                     f"work on a copy, as make_grid does"
+
+
+# 02.4 --------------------------------------------------------------------------------------------
+
+@pytest.mark.exercise("02.4", points=3)
+@pytest.mark.parametrize("case", range(2))
+def test_log_grid_options_matches_make_grid(writer, logdir, tmp_path, rng, case):
+    batch = spread_batch(rng, rng.randint(5, 12), rng.choice([1, 3]), rng.randint(6, 14), rng.randint(6, 14))
+    truth = tmp_path / "truth"
+    with SummaryWriter(log_dir=str(truth)) as reference:
+        for tag, options in GRID_OPTIONS.items():
+            reference.add_image(tag, make_grid(batch, **options), 0)
+
+    before = batch.clone()
+    lesson.log_grid_options(writer, batch)
+    assert writer.all_writers is not None, "log_grid_options must leave the writer open (the caller closes it)"
+    writer.flush()
+    assert torch.equal(batch, before), "log_grid_options changed the images it was given"
+    logged = set(accumulator(logdir).Tags()["images"])
+    missing = [tag for tag in GRID_OPTIONS if tag not in logged]
+    assert not missing, f"expected image tags {list(GRID_OPTIONS)}, missing {missing} (found {sorted(logged)})"
+    for tag, options in GRID_OPTIONS.items():
+        got, want = images(logdir, tag), images(truth, tag)[0]
+        assert sorted(got) == [0], f"tag {tag!r}: expected one image at step 0, found steps {sorted(got)}"
+        got = got[0]
+        call = f"tag {tag!r} should be make_grid(images, {', '.join(f'{k}={v}' for k, v in options.items())})"
+        assert got.shape == want.shape, f"{call}: a {want.shape[1]}x{want.shape[0]} picture, yours is " \
+                                        f"{got.shape[1]}x{got.shape[0]}"
+        diff = np.abs(got.astype(int) - want.astype(int))
+        worst = np.unravel_index(diff.argmax(), diff.shape)
+        assert diff.max() <= 1, f"{call}: at pixel {tuple(map(int, worst))} it shows {want[worst]}, yours {got[worst]}"
+
+
+# 02.5 --------------------------------------------------------------------------------------------
+
+def planted_batches(rng, kind):
+    """Two random batches and the pairs planted in them."""
+    gen = generator(rng)
+    c, h, w = rng.choice([1, 3]), rng.randint(3, 10), rng.randint(3, 10)
+    a = torch.rand(rng.randint(4, 20), c, h, w, generator=gen)
+    b = torch.rand(rng.randint(4, 20), c, h, w, generator=gen)
+    if kind == "uint8":
+        a, b = (a * 255).to(torch.uint8), (b * 255).to(torch.uint8)
+    if kind in ("float", "uint8", "repeats in a"):
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(a))
+            for j in rng.sample(range(len(b)), rng.randint(1, 2)):  # a[i] may be in b twice
+                b[j] = a[i]
+    if kind == "repeats in a":
+        a[rng.randrange(len(a))] = b[rng.randrange(len(b))]
+    if kind in ("float", "near only"):
+        i, j = rng.randrange(len(a)), rng.randrange(len(b))
+        b[j] = a[i]
+        b[j].view(-1)[rng.randrange(b[j].numel())] += 1e-6  # near-equal is not equal
+    planted = {(i, j) for i in range(len(a)) for j in range(len(b)) if torch.equal(a[i], b[j])}
+    return a, b, sorted(planted)
+
+
+@pytest.mark.exercise("02.5", points=3)
+@pytest.mark.parametrize("kind", ["float", "float", "uint8", "repeats in a", "near only", "none"])
+def test_find_duplicates_finds_exact_pairs(rng, kind):
+    a, b, want = planted_batches(rng, kind)
+    got = lesson.find_duplicates(a.clone(), b.clone())
+    case = f"{kind}: a of shape {tuple(a.shape)}, b of shape {tuple(b.shape)}"
+    assert isinstance(got, list), f"{case}: expected a list of (i, j) tuples, got {type(got).__name__}"
+    assert all(isinstance(pair, tuple) and len(pair) == 2 for pair in got), \
+        f"{case}: expected a list of (i, j) tuples, got {got[:3]}"
+    got = [(int(i), int(j)) for i, j in got]
+    assert got == want, f"{case}: the exactly equal pairs are {want}, you found {got}"
+
+
+# 02.6 --------------------------------------------------------------------------------------------
+
+def student_findings():
+    got = lesson.review_findings()
+    assert isinstance(got, dict), f"expected a dict with keys 'mislabeled' and 'leaked', got {type(got).__name__}"
+    return got
+
+
+def check_list(got, key, want):
+    assert key in got, f"expected the key {key!r} in review_findings(), found {sorted(got)}"
+    found = got[key]
+    assert isinstance(found, list), f"{key}: expected a list of paths, got {type(found).__name__}"
+    found = [str(path).replace("\\", "/") for path in found]
+    assert all(not path.startswith("/") and path.split("/")[0] in ("train", "valid") for path in found), \
+        f"{key}: paths are relative to the data set's root, like 'train/face/img_0000.png'; got {found[:2]}"
+    assert found == sorted(found), f"{key}: the list must be sorted, got {found}"
+    right, wrong = [p for p in found if p in want], [p for p in found if p not in want]
+    assert not wrong and len(right) == len(want), \
+        f"{key}: {len(right)} of your {len(found)} paths are right, {len(want) - len(right)} still to find"
+
+
+def pixel_leaks():
+    """valid/ files whose pixels equal a train/ file's, found by hashing the shipped data."""
+    def digest(path):
+        return hashlib.sha256(np.asarray(Image.open(path).convert("RGB")).tobytes()).hexdigest()
+    train = {digest(path) for path in (FACES / "train").rglob("*.png")}
+    return sorted(path.relative_to(FACES).as_posix() for path in (FACES / "valid").rglob("*.png")
+                  if digest(path) in train)
+
+
+@pytest.mark.exercise("02.6", points=2)
+def test_review_findings_mislabeled():
+    check_list(student_findings(), "mislabeled", KEY["mislabeled"])
+
+
+@pytest.mark.exercise("02.6", points=2)
+def test_review_findings_leaked():
+    leaks = pixel_leaks()
+    assert leaks == KEY["leaked"], f"course error: the answer key lists {KEY['leaked']}, the pixels say {leaks}"
+    check_list(student_findings(), "leaked", leaks)
