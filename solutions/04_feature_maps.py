@@ -1,0 +1,212 @@
+# %% [markdown]
+# # Lesson 04 — AlexNet's feature maps
+#
+# Lesson 03 looked at what AlexNet's kernels *are*; this lesson looks at what they *do* to a picture.
+# Feed a photo through the first convolution and you get 64 feature maps, one per kernel: where in the
+# image each kernel fires. You will load and normalise the photo the way AlexNet expects, compute
+# conv1's maps without building a gradient graph, tile them into one grid without damaging the
+# tensor (the notes' code does), log the grid, and collect deeper layers' maps in one forward pass.
+#
+# Run the whole lesson with `python solutions/04_feature_maps.py` (or your own
+# `lessons/04_feature_maps.py` once its exercises are done), then open the **Images** tab of
+# `tensorboard --logdir runs/04_feature_maps`.
+
+# %%
+import torch
+from PIL import Image
+from torch.utils.tensorboard import SummaryWriter
+from torchvision import transforms
+from torchvision.utils import make_grid
+
+from tbcourse.alexnet import load_alexnet
+from tbcourse.paths import PHOTO, run_dir
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CIFAR10_MEAN = (0.49139968, 0.48215827, 0.44653124)  # what the notes' code used
+CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
+
+# %% [markdown]
+# ## 1. The input — alexnet中的可视化：数据
+#
+# The photo is the course's own, `data/photos/astronaut.png` (`tbcourse.paths.PHOTO`): astronaut
+# Eileen Collins, a NASA photo in the public domain, shipped with scikit-image (`data/README.md`).
+# The notes used a `lena.png` that the course does not ship.
+#
+# The preprocessing has three steps. `Image.open(path).convert("RGB")` makes every file three
+# channels — a grey PNG has one, a PNG with transparency four, and AlexNet's first layer takes
+# exactly three. `Resize((224, 224))` squashes it to the size AlexNet was trained on (a pair means
+# exactly that height and width; a single number would only set the shorter side).
+# `ToTensor()` gives floats in [0, 1], C × H × W. Then `Normalize(mean, std)` computes
+# `(x - mean[c]) / std[c]` per channel, and `unsqueeze(0)` adds the batch dimension.
+#
+# **Which mean and std?** The notes' code uses CIFAR-10's statistics,
+# `(0.4914, 0.4822, 0.4465)` and `(0.2470, 0.2435, 0.2616)`. But the numbers are not a property of the
+# photo you feed in; they are part of the **model**: AlexNet's weights were fitted to ImageNet images
+# normalised with ImageNet's statistics, mean `(0.485, 0.456, 0.406)` and std `(0.229, 0.224, 0.225)`,
+# and every later layer was tuned to the range of activations that this produces. Feed it inputs
+# normalised differently and each channel is shifted and scaled a little: conv1's outputs shift and
+# rescale with it, and ReLUs switch on or off in the wrong places. The two sets of numbers look
+# close, yet conv1's output on the photo changes by about a tenth (the demo measures it for the
+# weights you have); with statistics further off (say MNIST's 0.1307 / 0.3081) it is far worse.
+# Don't guess: torchvision publishes the right preprocessing with the weights,
+# `AlexNet_Weights.IMAGENET1K_V1.transforms()` (resize to 256, centre-crop 224, ImageNet mean and std)
+# — `tests/errata/test_04_feature_maps.py` checks it.
+
+# %%
+def load_image(path, size=224):
+    """The image at `path` as a (1, 3, size, size) tensor, normalised with ImageNet's statistics."""
+    ### BEGIN SOLUTION 04.1: RGB, Resize((size, size)), ToTensor(), Normalize(ImageNet mean, std), batch dim
+    pipeline = transforms.Compose([
+        transforms.Resize((size, size)),
+        transforms.ToTensor(),
+        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+    ])
+    with Image.open(path) as picture:
+        return pipeline(picture.convert("RGB")).unsqueeze(0)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 2. conv1's feature maps — 特征图可视化
+#
+# `model.features[0]` is AlexNet's first convolution, `Conv2d(3, 64, kernel_size=11, stride=4,
+# padding=2)`. On a 224 × 224 input each of its 64 kernels produces one map of
+# `(224 + 2·2 − 11) // 4 + 1 = 55` pixels square: the output is `(1, 64, 55, 55)`.
+#
+# We only look at these numbers; we will never call `backward()` on them. Inside `torch.no_grad()`
+# autograd records nothing, so the result has `requires_grad=False`, no `grad_fn`, and no graph of
+# saved activations keeping memory alive (the original course wraps its whole demo in `no_grad`).
+
+# %%
+def conv1_feature_maps(model, img):
+    """The output of model.features[0] on img, computed without gradient tracking."""
+    ### BEGIN SOLUTION 04.2: run model.features[0] on img inside torch.no_grad()
+    with torch.no_grad():
+        return model.features[0](img)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 3. One grid of 64 maps — 预处理：transpose
+#
+# `make_grid` takes a batch of images B × C × H × W. The maps come as **one** image with 64 channels,
+# `(1, 64, 55, 55)`; we want 64 one-channel images, `(64, 1, 55, 55)`: swap dimensions 0 and 1. Then
+# `make_grid(..., nrow=8, normalize=True, scale_each=True)` gives 8 rows of 8 grey tiles, each map
+# stretched to its own min…max: `(3, 8·57 + 2, 8·57 + 2) = (3, 458, 458)`.
+#
+# **The notes' pitfall: `transpose_`.** The original code writes `fmap_1.transpose_(0, 1)`. The
+# trailing underscore means *in place*: it changes `fmap_1` itself, which is `(64, 1, 55, 55)` from
+# then on. Inside a function that means the caller's tensor silently changes shape — call the
+# function twice on the same maps and the second call transposes them back to `(1, 64, 55, 55)`: one
+# 64-channel "image", which `add_image` cannot show. `fmap.transpose(0, 1)` (no underscore) returns
+# a *view* with the dimensions swapped and leaves `fmap` alone; `make_grid` copies before it
+# normalises, so the view is never written to.
+
+# %%
+def feature_map_grid(fmap, nrow=8):
+    """Tile the maps of a (1, C, H, W) tensor as C grey images, each scaled to its own range."""
+    ### BEGIN SOLUTION 04.3: (1, C, H, W) -> (C, 1, H, W) leaving fmap alone; make_grid(normalize, scale_each)
+    return make_grid(fmap.transpose(0, 1), nrow=nrow, normalize=True, scale_each=True)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 4. Logging the grid — add_image() 记录图像
+#
+# The original course logs the grid under the tag `"feature map in conv1"` at step 322.
+
+# %%
+def log_feature_maps(writer, model, img):
+    """Log the grid of conv1's feature maps on img under "feature map in conv1", step 322."""
+    ### BEGIN SOLUTION 04.4: add_image of the grid of conv1's maps, tag "feature map in conv1", step 322
+    writer.add_image("feature map in conv1", feature_map_grid(conv1_feature_maps(model, img)), global_step=322)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 5. Deeper layers in one pass — 多层特征图：forward hooks
+#
+# For conv1 we could call the layer by hand. For deeper layers, slicing `model.features[:4](img)`
+# works for a plain `Sequential` but runs the network again for every layer and fails for models that
+# are not a chain. The general tool is a **forward hook**: `module.register_forward_hook(fn)` makes
+# PyTorch call `fn(module, inputs, output)` every time the module runs; one `model(img)` then fills a
+# dict with every output you asked for. Find modules by their qualified name with
+# `model.get_submodule("features.3")`, and always `remove()` the handles afterwards, or the hooks
+# keep firing (and keep tensors alive) on every later forward pass.
+#
+# `torchvision.models.feature_extraction.create_feature_extractor(model, return_nodes=[...])` does the
+# same with `torch.fx`: it traces the model into a new module whose output is the dict you asked for.
+#
+# **The trap: in-place ReLU.** AlexNet's activations are `nn.ReLU(inplace=True)`: the ReLU after
+# `features.0` overwrites conv1's output tensor with its rectified values to save memory. A hook that
+# stores `output` itself therefore ends up holding **ReLU(conv1)**, not conv1 — all negatives gone.
+# `create_feature_extractor` has the same trap: asked for "features.0" together with a later layer, it
+# returns the tensor that the ReLU in between overwrote (asked for "features.0" alone, it prunes the
+# ReLU and is right; `tests/errata/test_04_feature_maps.py` shows all three). With hooks the cure is
+# simple: store `output.detach().clone()`, a copy taken at the moment the hook runs.
+
+# %%
+def feature_maps(model, img, layers):
+    """{name: output} of the named submodules of `model`, collected in one forward pass on img."""
+    ### BEGIN SOLUTION 04.5: hooks that store a clone of each named output; one model(img); remove the hooks
+    found = {}
+
+    def keep(name):
+        def hook(module, inputs, output):
+            found[name] = output.detach().clone()  # a copy: an in-place ReLU may overwrite `output` next
+        return hook
+
+    handles = [model.get_submodule(name).register_forward_hook(keep(name)) for name in layers]
+    try:
+        with torch.no_grad():
+            model(img)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: found[name] for name in layers}
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 6. What you should see — 训练前后的特征图
+#
+# With the **trained** weights, the conv1 grid is a set of differently filtered astronauts: some maps
+# light up along edges of one orientation (the suit's folds, the helmet's rim, the flag's stripes),
+# some on colours (the orange suit, the blue patch), some are a blurred copy of the brightness.
+# Deeper maps (`features.3` is conv2, 27 × 27; `features.6` is conv3, 13 × 13) get coarser and more
+# abstract: fewer pixels, each summarising a larger patch of the photo, harder and harder to name.
+#
+# With **random** weights (the offline fallback) the conv1 maps still look like the astronaut —
+# blurred, noisy, sometimes inverted — because a convolution is a local, linear filter: any filter
+# keeps the photo's layout. That resemblance is not learning; look for maps that *pick out* specific
+# structure (one orientation, one colour), which only trained kernels do.
+
+# %% [markdown]
+# ## Run it
+#
+# The demo logs the input (normalisation undone), conv1's grid, the grids of conv2 and conv3, and
+# prints how much conv1's output changes when the photo is normalised with the notes' CIFAR-10
+# statistics instead of ImageNet's.
+
+# %%
+if __name__ == "__main__":
+    model = load_alexnet()
+    img = load_image(PHOTO)
+    mean, std = torch.tensor(IMAGENET_MEAN).view(3, 1, 1), torch.tensor(IMAGENET_STD).view(3, 1, 1)
+
+    logdir = run_dir("04_feature_maps")
+    writer = SummaryWriter(log_dir=str(logdir))
+    writer.add_image("input image", (img[0] * std + mean).clamp(0, 1), global_step=322)
+    log_feature_maps(writer, model, img)
+    for name, fmap in feature_maps(model, img, ["features.3", "features.6"]).items():
+        print(f"{name}: feature maps {tuple(fmap.shape)}")
+        writer.add_image(f"feature maps/{name}", feature_map_grid(fmap, nrow=16), global_step=322)
+    writer.close()
+
+    pixels = img * std + mean
+    cifar_img = (pixels - torch.tensor(CIFAR10_MEAN).view(3, 1, 1)) / torch.tensor(CIFAR10_STD).view(3, 1, 1)
+    right, wrong = conv1_feature_maps(model, img), conv1_feature_maps(model, cifar_img)
+    print(f"conv1 output with CIFAR-10 instead of ImageNet statistics: "
+          f"{100 * (wrong - right).norm() / right.norm():.1f} % different")
+    print(f"logs written to {logdir}")

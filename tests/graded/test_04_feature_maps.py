@@ -1,0 +1,202 @@
+"""Lesson 04: AlexNet's feature maps. Expectations come from a seeded random AlexNet (never a download),
+torchvision's transforms and make_grid on random PNGs, maps and images written here, and event files
+the tests write themselves, decoded with Pillow and compared pixel by pixel."""
+import random
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+from torch.utils.tensorboard import SummaryWriter
+from torchvision.models import alexnet
+from torchvision.utils import make_grid
+
+from tbcourse.events import images
+from tbcourse.student import StudentLesson
+
+lesson = StudentLesson("04_feature_maps")
+
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+CONVS = [0, 3, 6, 8, 10]  # AlexNet's convolutions in model.features, each followed by ReLU(inplace=True)
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A random AlexNet, new each run. Student code runs in a child process, so it cannot change this one."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random.SystemRandom().randrange(2**31))
+        return alexnet(weights=None).eval()
+
+
+def generator(rng):
+    return torch.Generator().manual_seed(rng.randrange(2**31))
+
+
+def random_input(rng, size=None):
+    size = size or rng.randint(63, 160)
+    return torch.randn(1, 3, size, size, generator=generator(rng))
+
+
+@contextmanager
+def spy(module, path):
+    """Record each run of `module` in a file ('1' grad mode on, '0' off): the student's call runs in a child."""
+    def hook(mod, inputs, output):
+        with open(path, "a", encoding="utf-8") as out:
+            out.write("1" if torch.is_grad_enabled() else "0")
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield lambda: path.read_text(encoding="utf-8") if path.exists() else ""
+    finally:
+        handle.remove()
+
+
+def check_close(got, want, case, atol=1e-4):
+    assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
+    assert tuple(got.shape) == tuple(want.shape), f"{case}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
+    diff = (got.detach().float() - want).abs().max().item()
+    assert diff <= atol, f"{case}: values differ from the expected ones by up to {diff:.3g}"
+
+
+def check_pixels(got, want, case):
+    assert got.shape == want.shape, f"{case}: expected a {want.shape} picture, found {got.shape}"
+    diff = np.abs(got.astype(int) - want.astype(int))
+    worst = np.unravel_index(diff.argmax(), diff.shape)
+    assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"
+
+
+def check_unchanged(tensor, before, what):
+    shape, stride, values = before
+    assert tuple(tensor.shape) == shape and tensor.stride() == stride, \
+        f"{what} was changed in place: shape {shape} became {tuple(tensor.shape)} (transpose_ instead of transpose?)"
+    assert torch.equal(tensor, values), f"{what} must not be modified"
+
+
+def snapshot(tensor):
+    return tuple(tensor.shape), tensor.stride(), tensor.clone()
+
+
+# 04.1 --------------------------------------------------------------------------------------------
+
+def write_png(path, rng, mode):
+    h, w = rng.sample(range(20, 90), 2)  # never square: Resize((size, size)) is not Resize(size)
+    pixels = np.random.default_rng(rng.randrange(2**32)).integers(0, 256, (h, w, 4), dtype=np.uint8)
+    picture = Image.fromarray(pixels, "RGBA")
+    if mode == "P":
+        picture = picture.convert("RGB").quantize(colors=64)
+    elif mode != "RGBA":
+        picture = picture.convert(mode)
+    picture.save(path)
+
+
+@pytest.mark.exercise("04.1", points=2)
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "RGB, default size"])
+def test_load_image(tmp_path, rng, mode):
+    path = tmp_path / "picture.png"
+    write_png(path, rng, mode.split(",")[0])
+    size = 224 if "default" in mode else rng.randint(16, 80)
+    with Image.open(path) as picture:
+        stored_mode, rgb = picture.mode, picture.convert("RGB")
+    want = TF.normalize(TF.to_tensor(TF.resize(rgb, [size, size])), IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0)
+    got = lesson.load_image(path) if "default" in mode else lesson.load_image(path, size=size)
+    case = f"a {stored_mode} PNG of {rgb.size[0]}x{rgb.size[1]}, size={size}"
+    check_close(got, want, case + " (RGB, Resize((size, size)), ToTensor, ImageNet mean/std, batch dim)", atol=0.05)
+    assert got.dtype == torch.float32, f"{case}: expected float32, got {got.dtype}"
+
+
+# 04.2 --------------------------------------------------------------------------------------------
+
+@pytest.mark.exercise("04.2", points=2)
+@pytest.mark.parametrize("size", [224, None])
+def test_conv1_feature_maps(model, tmp_path, rng, size):
+    img = random_input(rng, size)
+    before = snapshot(img)
+    with torch.no_grad():
+        want = model.features[0](img)
+    with spy(model.features[0], tmp_path / "runs") as runs:
+        got = lesson.conv1_feature_maps(model, img)
+    check_close(got, want, f"conv1 maps of a {tuple(img.shape)} input")
+    assert not got.requires_grad and got.grad_fn is None, "expected a result without a gradient graph"
+    assert runs(), "expected a call of model.features[0] on the image"
+    assert "1" not in runs(), "model.features[0] ran with gradient tracking on: call it inside torch.no_grad() " \
+                              "(detaching afterwards still builds the graph)"
+    check_unchanged(img, before, "the input image")
+
+
+# 04.3 --------------------------------------------------------------------------------------------
+
+def random_maps(rng, c, h, w):
+    """(1, c, h, w) maps, each with its own scale and offset, so per-map and whole-grid scaling differ."""
+    gen = generator(rng)
+    scale = torch.exp(torch.empty(1, c, 1, 1).uniform_(-3, 3, generator=gen))
+    return (torch.randn(1, c, h, w, generator=gen) + torch.empty(1, c, 1, 1).uniform_(-2, 2, generator=gen)) * scale
+
+
+def check_grid(fmap, nrow=None):
+    before = snapshot(fmap)
+    want = make_grid(fmap.clone().transpose(0, 1), nrow=nrow or 8, normalize=True, scale_each=True)
+    got = lesson.feature_map_grid(fmap) if nrow is None else lesson.feature_map_grid(fmap, nrow=nrow)
+    check_unchanged(fmap, before, "the fmap argument")
+    check_close(got, want, f"grid of {tuple(fmap.shape)} maps, nrow={nrow or 8}", atol=1e-5)
+    return got
+
+
+@pytest.mark.exercise("04.3", points=3)
+@pytest.mark.parametrize("case", range(5))
+def test_feature_map_grid(rng, case):
+    c = 1 if case == 0 else rng.randint(2, 70)
+    fmap = random_maps(rng, c, rng.randint(3, 30), rng.randint(3, 30))
+    check_grid(fmap, None if case == 1 else rng.randint(1, 12))
+
+
+@pytest.mark.exercise("04.3", points=1)
+def test_feature_map_grid_of_conv1(rng):
+    grid = check_grid(random_maps(rng, 64, 55, 55))
+    assert tuple(grid.shape) == (3, 458, 458), f"64 maps of 55x55, 8 per row: expected (3, 458, 458), got {grid.shape}"
+
+
+# 04.4 --------------------------------------------------------------------------------------------
+
+@pytest.mark.exercise("04.4", points=2)
+def test_log_feature_maps(model, writer, logdir, tmp_path, rng):
+    img = random_input(rng)
+    before = snapshot(img)
+    lesson.log_feature_maps(writer, model, img)
+    writer.flush()
+    check_unchanged(img, before, "the input image")
+    with torch.no_grad():
+        grid = make_grid(model.features[0](img).transpose(0, 1), nrow=8, normalize=True, scale_each=True)
+    with SummaryWriter(log_dir=str(tmp_path / "truth")) as truth:
+        truth.add_image("feature map in conv1", grid, 322)
+    want = images(tmp_path / "truth", "feature map in conv1")[322]
+    found = images(logdir, "feature map in conv1")
+    assert sorted(found) == [322], f"expected tag 'feature map in conv1' at step 322, found steps {sorted(found)}"
+    check_pixels(found[322], want, f"'feature map in conv1' of a {tuple(img.shape)} input")
+
+
+# 04.5 --------------------------------------------------------------------------------------------
+
+@pytest.mark.exercise("04.5", points=3)
+@pytest.mark.parametrize("case", range(3))
+def test_feature_maps_one_pass(model, tmp_path, rng, case):
+    conv = rng.choice(CONVS)  # with a later layer too, so the in-place ReLU after it runs
+    n = len(model.features)
+    picked = {conv, rng.randrange(conv + 1, n), *rng.sample(range(n), rng.randint(0, 2))}
+    layers = [f"features.{k}" for k in rng.sample(sorted(picked), len(picked))]
+    img = random_input(rng, rng.randint(63, 127))
+    before = snapshot(img)
+    with torch.no_grad():
+        want = {f"features.{k}": model.features[: k + 1](img.clone()) for k in picked}
+    with spy(model.features[0], tmp_path / "runs") as runs:
+        got = lesson.feature_maps(model, img, layers)
+    assert isinstance(got, dict), f"expected a dict, got {type(got).__name__}"
+    assert set(got) == set(layers), f"expected the keys {layers}, got {list(got)}"
+    for name in layers:
+        hint = " (the in-place ReLU after it overwrites the tensor you kept: store a clone)" \
+            if int(name.split(".")[1]) in CONVS else ""
+        check_close(got[name], want[name], f"{name} on a {tuple(img.shape)} input{hint}")
+    assert len(runs()) == 1, f"expected one forward pass, model.features[0] ran {len(runs())} times"
+    check_unchanged(img, before, "the input image")
