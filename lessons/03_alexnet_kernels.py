@@ -8,8 +8,8 @@
 # and explains what you should (and should not) expect to see.
 #
 # Run the whole lesson with `python solutions/03_alexnet_kernels.py` (or your own
-# `lessons/03_alexnet_kernels.py` once its exercises are done), then open the **Images** tab of
-# `tensorboard --logdir runs/03_alexnet_kernels --samples_per_plugin images=200` (section 4 says why).
+# `lessons/03_alexnet_kernels.py` once its exercises are done), then `make tensorboard` and open the
+# **Images** tab (`make tensorboard` passes `--samples_per_plugin images=1000`; section 4 says why).
 
 # %%
 import torch
@@ -123,6 +123,8 @@ def kernel_grid_all(conv, nrow=8):
 # tensorboard --logdir runs/03_alexnet_kernels --samples_per_plugin images=200
 # ```
 #
+# (`make tensorboard` does this for every lesson.)
+#
 # The course's own tests read event files with `size_guidance` 0 (keep everything) for the same reason.
 #
 # `vis_max=4` would reach conv5, whose all-kernels view does not exist: `log_kernels` then stops with
@@ -174,5 +176,5 @@ if __name__ == "__main__":
     untrained_conv1 = nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2)  # as alexnet(weights=None) makes it
     writer.add_image("untrained/0_all", kernel_grid_all(untrained_conv1), global_step=322)
     writer.close()
-    print(f"logs written to {logdir}; view all steps with:\n"
+    print(f"logs written to {logdir}; view all steps with `make tensorboard`, or:\n"
           f"  tensorboard --logdir {logdir} --samples_per_plugin images=200")

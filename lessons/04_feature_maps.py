@@ -8,8 +8,8 @@
 # tensor (the notes' code does), log the grid, and collect deeper layers' maps in one forward pass.
 #
 # Run the whole lesson with `python solutions/04_feature_maps.py` (or your own
-# `lessons/04_feature_maps.py` once its exercises are done), then open the **Images** tab of
-# `tensorboard --logdir runs/04_feature_maps`.
+# `lessons/04_feature_maps.py` once its exercises are done), then `make tensorboard` and open the
+# **Images** tab.
 
 # %%
 import torch
