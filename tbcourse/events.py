@@ -24,3 +24,18 @@ def decode_png(encoded: bytes) -> np.ndarray:
 def images(logdir, tag) -> dict[int, np.ndarray]:
     """step -> decoded pixels, for one image tag."""
     return {event.step: decode_png(event.encoded_image_string) for event in accumulator(logdir).Images(tag)}
+
+
+def scalars(logdir, tag) -> dict[int, float]:
+    """step -> value, for one scalar tag."""
+    return {event.step: event.value for event in accumulator(logdir).Scalars(tag)}
+
+
+def histograms(logdir, tag) -> dict:
+    """step -> HistogramValue (min, max, num, sum, sum_squares, bucket_limit, bucket), for one histogram tag."""
+    return {event.step: event.histogram_value for event in accumulator(logdir).Histograms(tag)}
+
+
+def graph(logdir):
+    """The GraphDef that add_graph stored (the last one, if several); ValueError when there is none."""
+    return accumulator(logdir).Graph()

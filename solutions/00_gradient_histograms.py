@@ -1,0 +1,187 @@
+# %% [markdown]
+# # Lesson 00 — reading weight and gradient histograms
+#
+# Part 1 ended with `add_histogram`: every epoch, one histogram of each layer's weights and one of
+# its gradients. This lesson is about **reading** those histograms, and about one sentence of the
+# notes that reads them the wrong way round. You will log the histograms (the recap), compute each
+# layer's gradient size as one number, and compare the first layer with the last — the number that
+# tells vanishing gradients apart from a model that has simply learned.
+#
+# Run it with `python solutions/00_gradient_histograms.py`, then `make tensorboard` and open the
+# **Histograms** and **Distributions** tabs.
+
+# %%
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from torch.utils.tensorboard import SummaryWriter
+from torchvision import transforms
+
+from tbcourse.models import LeNet
+from tbcourse.paths import FACES, run_dir
+
+# %% [markdown]
+# ## Recap: add_histogram — 记录直方图
+#
+# ```python
+# SummaryWriter.add_histogram(tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None)
+# ```
+#
+# One call stores one histogram: the count of `values` in each bin, plus their `min`, `max`,
+# number, `sum` and sum of squares. Logged every epoch under one tag, the histograms stack into
+# the Histograms tab's ridge plot (one slice per step) and the Distributions tab's percentile bands.
+#
+# The original course logged, after each epoch, every parameter's values and gradients under
+# `<parameter name>_data` and `<parameter name>_grad` (`conv1.weight_grad`, `fc3.weight_data`, …).
+# A parameter that took no part in the last backward pass (frozen with `requires_grad=False`, or
+# unused in `forward`) has `p.grad is None`; there is nothing to log for it.
+
+# %%
+def log_weights_and_grads(writer, model, epoch):
+    """Histogram of every parameter (tag "<name>_data") and of every existing gradient ("<name>_grad")."""
+    ### BEGIN SOLUTION 00.1: histogram of each named parameter ("<name>_data") and of its .grad if any ("<name>_grad")
+    for name, p in model.named_parameters():
+        writer.add_histogram(f"{name}_data", p, epoch)
+        if p.grad is not None:
+            writer.add_histogram(f"{name}_grad", p.grad, epoch)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## Reading the last layer's weight_grad — 看最后一层的 weight_grad
+#
+# The notes say (translated):
+#
+# > Look at the last layer. If its `weight_grad` also shrinks slowly toward 0 as the epochs go by,
+# > the loss is very small and the model trains well. If instead the last layer's `weight_grad` is
+# > fairly large, not 0, then the gradient vanished on its way back and needs a closer look.
+#
+# The first sentence is right. The second is **muddled**. The gradient of the last layer is computed
+# first in backpropagation, right next to the loss: it can't have vanished "on its way back" — it
+# has not travelled yet. For a linear last layer with cross-entropy, its weight gradient is
+# `(softmax(z) - onehot(y))ᵀ · h` averaged over the batch: large while predictions are wrong, small
+# once they are right. A large last-layer gradient just means the loss is still large.
+#
+# **Vanishing gradients show at the other end.** Each layer the gradient passes on the way back
+# multiplies it by that layer's weights and by the derivative of its activation. A sigmoid's
+# derivative is at most 0.25, so after ten sigmoid layers the signal can be 0.25¹⁰ ≈ 10⁻⁶ of what
+# it was. The symptom is the **first** layers' gradients being orders of magnitude smaller than the
+# last layer's: in TensorBoard, the first layer's `0.weight_grad` is a spike at 0 while the last
+# layer's is wide. So the comparison to make is first against last, not last against zero.
+#
+# Two numbers make that comparison without squinting at plots: the L2 norm of each gradient, and
+# the ratio of the first weight's gradient norm to the last one's.
+
+# %%
+def grad_norms(model):
+    """{parameter name: L2 norm of its gradient}, named_parameters() order; no gradient -> left out."""
+    ### BEGIN SOLUTION 00.2: {name: L2 norm of p.grad as a float} in named_parameters() order, skip p.grad None
+    return {name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None}
+    ### END SOLUTION
+
+
+def first_to_last_ratio(norms):
+    """Among the keys ending in "weight", in dict order: norm of the first / norm of the last."""
+    ### BEGIN SOLUTION 00.3: keep the values whose key ends with "weight" (dict order), return first / last
+    weights = [value for key, value in norms.items() if key.endswith("weight")]
+    return weights[0] / weights[-1]
+    ### END SOLUTION
+
+
+# %% [markdown]
+# A ratio near 1 (or 0.1) is healthy; 10⁻⁴ means the first layers barely learn. Biases are left
+# out on purpose: they are often initialised to 0 and behave differently from weights.
+#
+# ## Evidence: a deep sigmoid MLP against a ReLU MLP
+#
+# Two MLPs of the same shape, eight hidden layers of 64 units, each initialised the way its
+# activation wants (Xavier for sigmoid, He/Kaiming for ReLU), one backward pass on the same random
+# batch. The initialisation matters too: with PyTorch's default `nn.Linear` initialisation, which
+# is not He's, even this ReLU MLP loses a factor of 30 to 200 between its last and first layers.
+
+# %%
+def deep_mlp(activation, depth=8, width=64, classes=2, seed=0):
+    """`depth` hidden Linear+activation layers, then a Linear to `classes`; seeded initialisation."""
+    torch.manual_seed(seed)
+    layers = []
+    for _ in range(depth):
+        linear = nn.Linear(width, width)
+        if activation is nn.ReLU:
+            nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        else:
+            nn.init.xavier_normal_(linear.weight)
+        nn.init.zeros_(linear.bias)
+        layers += [linear, activation()]
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+def one_backward_pass(model, width=64, batch=64, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(batch, width, generator=gen), torch.randint(0, 2, (batch,), generator=gen)
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+
+
+# %% [markdown]
+# ## The demo: LeNet on the faces set
+#
+# `LeNet(classes=2)` learns face / not face on the course's small image set (grayscale 25×25
+# pictures; `ImageFolder` opens them as RGB, `Resize((32, 32))` fits LeNet). The set is tiny, so
+# it is loaded once into two tensors. At the end of every epoch the demo computes the gradient of
+# the **whole** training set's loss (not the last minibatch's noise) and logs the histograms; the
+# printed `fc3.weight` gradient norm falls with the loss, as the notes' first sentence says.
+#
+# TensorBoard shows three runs: `.`, the lesson's folder itself (LeNet: loss, accuracy and
+# histograms per epoch), and its subfolders `mlp_sigmoid` and `mlp_relu` (the gradient histograms
+# of one backward pass, under the same tags, so TensorBoard draws them side by side).
+
+# %%
+def load_split(split):
+    """One split of the faces set as (images, labels) tensors: Resize((32, 32)), ToTensor, RGB."""
+    dataset = torchvision.datasets.ImageFolder(FACES / split, transforms.Compose(
+        [transforms.Resize((32, 32)), transforms.ToTensor()]))
+    return next(iter(torch.utils.data.DataLoader(dataset, batch_size=len(dataset))))
+
+
+def train_lenet(writer, epochs=12, batch_size=16, seed=0):
+    torch.manual_seed(seed)
+    (x, y), (x_valid, y_valid) = load_split("train"), load_split("valid")
+    model = LeNet(classes=2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for epoch in range(epochs):
+        model.train()
+        for batch in torch.randperm(len(x)).split(batch_size):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x[batch]), y[batch]).backward()
+            optimizer.step()
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()  # the full training set's gradient, for the histograms
+        with torch.no_grad():
+            accuracy = (model(x_valid).argmax(1) == y_valid).float().mean().item()
+        writer.add_scalar("loss/train", loss.item(), epoch)
+        writer.add_scalar("accuracy/valid", accuracy, epoch)
+        log_weights_and_grads(writer, model, epoch)
+        print(f"epoch {epoch:2d}  loss {loss.item():.3f}  valid acc {accuracy:.2f}  "
+              f"|fc3.weight grad| {model.fc3.weight.grad.norm().item():.4f}")
+
+
+# %%
+if __name__ == "__main__":
+    logdir = run_dir("00_gradient_histograms")
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        train_lenet(writer)
+
+    for name, activation in [("mlp_sigmoid", nn.Sigmoid), ("mlp_relu", nn.ReLU)]:
+        mlp = deep_mlp(activation)
+        one_backward_pass(mlp)
+        norms = grad_norms(mlp)
+        ratio = first_to_last_ratio(norms)
+        with SummaryWriter(log_dir=str(logdir / name)) as writer:
+            log_weights_and_grads(writer, mlp, 0)
+            writer.add_scalar("first_to_last_ratio", ratio, 0)
+        print(f"{name:>11}: |first weight grad| {norms['0.weight']:.2e}  "
+              f"|last weight grad| {norms[f'{len(mlp) - 1}.weight']:.2e}  ratio {ratio:.1e}")
+    print(f"logs written to {logdir}")

@@ -1,0 +1,231 @@
+# %% [markdown]
+# # Lesson 06 — model summaries: torchsummary and torchinfo
+#
+# Before training a model it helps to see it as a table: each layer, the shape of what it outputs,
+# how many parameters it holds, and how much memory that takes. The notes use **torchsummary**, a
+# small 2018 package that prints such a table. This lesson rebuilds the table's columns by hand
+# (parameter counts, output shapes), reads torchsummary's printout, and compares it with
+# **torchinfo**, its maintained successor — including the cases where the two disagree with
+# each other and with the truth.
+#
+# Run it with `python solutions/06_model_summary.py`: it prints the tables, and also logs them as
+# text, so that a run's model summary sits next to its curves (`make tensorboard`, **Text** tab).
+
+# %%
+import contextlib
+import io
+import re
+
+import torch
+import torchinfo
+import torchsummary
+import torchvision
+
+from torch.utils.tensorboard import SummaryWriter
+
+from tbcourse.models import LeNet
+from tbcourse.paths import run_dir
+
+# %% [markdown]
+# ## torchsummary — 查看模型信息，便于调试
+#
+# The notes' call:
+#
+# ```python
+# from torchsummary import summary
+# summary(model, input_size, batch_size=-1, device="cuda")
+# ```
+#
+# - `model` — the PyTorch model (pytorch模型).
+# - `input_size` — the shape of **one** sample, without the batch dimension: `(3, 32, 32)`.
+# - `batch_size` — only what the table prints as the first dimension (-1 means "any").
+# - `device` — `"cuda"` or `"cpu"`; anything else fails an `assert`.
+#
+# Three things about today's torchsummary (1.5.1, the last release):
+#
+# 1. **`device="cuda"` is the default.** It decides where the random input goes: to the GPU when
+#    one is available, else silently to the CPU. On a CPU-only laptop the default therefore works;
+#    on a machine with a GPU it sends the input to the GPU while a model that is still on the CPU
+#    waits there, and the forward pass fails. Pass the device your model is on: `device="cpu"`.
+# 2. It **prints** the table and **returns `None`**; to use the numbers, capture the printout.
+# 3. It sees **modules, not code**: it hooks every submodule (not `nn.Sequential`, not the model
+#    itself) and, each time one *runs*, adds its `weight` and `bias`. Functional calls
+#    (`F.relu`, `F.max_pool2d` in our LeNet) get no row; a layer that runs twice is counted
+#    twice; a parameter not called `weight` or `bias` is not counted at all; and "trainable"
+#    looks only at `weight.requires_grad`.
+#
+# The input is a batch of 2 random samples (2, not 1, so that `BatchNorm` in training mode works),
+# and the batch dimension is printed as -1.
+#
+# ## Counting parameters yourself
+#
+# Each layer's own parameters are in `module.parameters(recurse=False)`. For the total, one
+# question matters: is a parameter shared? Two layers can hold **the same** `Parameter` (tied
+# weights), and one layer can run twice. `model.parameters()` yields every parameter object once,
+# so `sum(p.numel() for p in model.parameters())` is the true count — frozen parameters
+# (`requires_grad=False`) included: they are still in the model and in its file.
+#
+# LeNet(2) by hand: conv1 `6·3·5·5 + 6 = 456`, conv2 `16·6·5·5 + 16 = 2,416`, fc1
+# `120·400 + 120 = 48,120`, fc2 `84·120 + 84 = 10,164`, fc3 `2·84 + 2 = 170`: 61,326 in all.
+
+# %%
+def count_parameters(model):
+    """{qualified name: own parameter count} for each submodule owning parameters, plus "total"."""
+    ### BEGIN SOLUTION 06.1: own counts (parameters(recurse=False)) per named module; "total" over model.parameters()
+    counts = {}
+    for name, module in model.named_modules():
+        own = list(module.parameters(recurse=False))
+        if own:
+            counts[name] = sum(p.numel() for p in own)
+    counts["total"] = sum(p.numel() for p in model.parameters())
+    return counts
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## Output shapes with forward hooks
+#
+# The "Output Shape" column comes from **forward hooks**: `module.register_forward_hook(fn)` makes
+# torch call `fn(module, inputs, output)` right after that module's forward. Hook every leaf
+# module (one with no children), run one batch, read the shapes, and remove the hooks (the
+# handle's `.remove()`), or they keep firing on every later forward pass.
+
+# %%
+def output_shapes(model, input_size):
+    """{qualified name of each leaf module: output shape with the batch dimension as -1}, one forward pass."""
+    ### BEGIN SOLUTION 06.2: hook every leaf module, run a batch of 2, record (-1, *shape[1:]), remove the hooks
+    shapes, handles = {}, []
+
+    def recorder(name):
+        def hook(module, inputs, output):
+            shapes[name] = (-1, *output.shape[1:])
+        return hook
+
+    for name, module in model.named_modules():
+        if name and not any(module.children()):
+            handles.append(module.register_forward_hook(recorder(name)))
+    try:
+        with torch.no_grad():
+            model(torch.rand(2, *input_size))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## Reading torchsummary's totals
+#
+# Since `summary` returns `None`, the totals are read from what it prints, captured with
+# `contextlib.redirect_stdout`. The lines look like
+#
+# ```
+# Total params: 61,326
+# Trainable params: 61,326
+# Params size (MB): 0.23
+# ```
+
+# %%
+def summary_totals(model, input_size):
+    """{"total", "trainable", "params_mb"} parsed from torchsummary.summary(model, input_size, device="cpu")."""
+    ### BEGIN SOLUTION 06.3: capture summary()'s printout (redirect_stdout), parse the three lines (mind the commas)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        torchsummary.summary(model, input_size, device="cpu")
+
+    def value(label):
+        return re.search(rf"^{re.escape(label)}: ([\d,.]+)\s*$", printed.getvalue(), re.MULTILINE)[1].replace(",", "")
+
+    return {"total": int(value("Total params")), "trainable": int(value("Trainable params")),
+            "params_mb": float(value("Params size (MB)"))}
+    ### END SOLUTION
+
+
+# %% [markdown]
+# "Params size (MB)" assumes 4 bytes (float32) per parameter, and torchsummary's megabyte is
+# 1024 × 1024 bytes.
+
+# %%
+def params_size_mb(n_params, bytes_per_param=4):
+    """Memory of n_params parameters in torchsummary's megabytes (1024**2 bytes)."""
+    ### BEGIN SOLUTION 06.4: n_params * bytes_per_param / 1024**2
+    return n_params * bytes_per_param / 1024**2
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## torchinfo, the maintained successor
+#
+# ```python
+# import torchinfo
+# stats = torchinfo.summary(model, input_size=(1, 3, 32, 32))  # the batch dimension is included
+# ```
+#
+# Differences that matter:
+#
+# - it **returns** a `ModelStatistics` (and prints it unless `verbose=0`): `stats.total_params`,
+#   `stats.trainable_params`, and `stats.summary_list`, one `LayerInfo` per module call with
+#   `var_name`, `output_size`, `num_params`;
+# - `input_size` **includes** the batch dimension, and the table shows the real batch size;
+# - it uses the model's own device (no `"cuda"` default) and runs the model in eval mode;
+# - it shows the nesting of containers, and a layer that runs twice is marked `(recursive)` and
+#   counted once — but tied weights held by two layers are still counted twice;
+# - its MB is 10⁶ bytes, so LeNet's 245,304 bytes are "0.25" MB there and "0.23" in torchsummary.
+#
+# Neither tool is the truth for a model with shared parameters; `model.parameters()` is.
+
+# %%
+class TiedNet(torch.nn.Module):
+    """`out` holds the very same weight Parameter as `inp` (tied weights); `mix` runs twice."""
+
+    def __init__(self, width=8):
+        super().__init__()
+        self.inp = torch.nn.Linear(width, width)
+        self.mix = torch.nn.Linear(width, width)
+        self.out = torch.nn.Linear(width, width)
+        self.out.weight = self.inp.weight
+
+    def forward(self, x):
+        return self.out(self.mix(self.mix(torch.relu(self.inp(x)))))
+
+
+# %% [markdown]
+# ## Run it
+#
+# The demo prints both tables for LeNet, the totals for AlexNet (random weights), and the three
+# different totals of `TiedNet`. `add_text` logs the tables to TensorBoard; text is rendered as
+# Markdown there, so the tables are indented four spaces to show as code.
+
+# %%
+def as_markdown_code(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+if __name__ == "__main__":
+    writer = SummaryWriter(log_dir=str(run_dir("06_model_summary")))
+    lenet = LeNet(classes=2)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        torchsummary.summary(lenet, (3, 32, 32), device="cpu")
+    stats = torchinfo.summary(lenet, input_size=(1, 3, 32, 32), verbose=0)
+    print(f"torchsummary, LeNet(2), device='cpu':\n{printed.getvalue()}\ntorchinfo, LeNet(2):\n{stats}")
+    writer.add_text("lenet/torchsummary", as_markdown_code(printed.getvalue()), 0)
+    writer.add_text("lenet/torchinfo", as_markdown_code(str(stats)), 0)
+
+    print("count_parameters:", count_parameters(lenet))
+    print("output_shapes:   ", output_shapes(lenet, (3, 32, 32)))
+    print(f"params size: {params_size_mb(61326):.4f} MB of 1024**2 bytes (torchsummary), "
+          f"{stats.total_param_bytes / 1e6:.4f} MB of 10**6 bytes (torchinfo)")
+
+    alexnet = torchvision.models.alexnet(weights=None)
+    print("AlexNet, torchsummary:", summary_totals(alexnet, (3, 224, 224)),
+          f"count_parameters total: {count_parameters(alexnet)['total']:,}")
+
+    tied = TiedNet()
+    totals = {"model.parameters()": count_parameters(tied)["total"],
+              "torchsummary": summary_totals(tied, (8,))["total"],
+              "torchinfo": torchinfo.summary(tied, input_size=(1, 8), verbose=0).total_params}
+    print("TiedNet, total parameters:", totals)
+    writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
+    writer.close()

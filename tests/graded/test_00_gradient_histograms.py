@@ -1,0 +1,149 @@
+"""Lesson 00: weight and gradient histograms. Histograms are read back from the event file."""
+import pytest
+import torch
+import torch.nn as nn
+import torchvision  # noqa: F401 - the lesson imports it; imported here once, each forked call starts with it
+
+from tbcourse.events import accumulator
+from tbcourse.student import StudentLesson
+
+lesson = StudentLesson("00_gradient_histograms")
+
+NAMES = ["stem", "body", "head", "trunk", "neck", "blocks", "encoder", "spare", "extra", "aux"]
+
+
+class Chain(nn.Module):
+    """Children registered under the given names; forward runs those named in `order`, in sequence."""
+
+    def __init__(self, parts, order):
+        super().__init__()
+        for name, module in parts:
+            self.add_module(name, module)
+        self.order = order
+
+    def forward(self, x):
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return x
+
+
+def nest(rng, layers, depth=2):
+    """The layers, cut into runs that are randomly wrapped in nn.Sequential, up to `depth` levels deep."""
+    if depth == 0 or len(layers) < 2:
+        return layers
+    out, i = [], 0
+    while i < len(layers):
+        j = rng.randint(i + 1, len(layers))
+        run = nest(rng, layers[i:j], depth - 1)
+        out += [nn.Sequential(*run)] if rng.random() < 0.5 else run
+        i = j
+    return out
+
+
+def random_model(rng):
+    """(model, input): random nested convolutions and linears, an unused layer, some frozen parameters."""
+    torch.manual_seed(rng.randrange(2**31))
+    channels, size = rng.randint(1, 3), rng.randint(4, 7)
+    c, convs = channels, []
+    for _ in range(rng.randint(1, 3)):
+        out = rng.randint(2, 5)
+        convs += [nn.Conv2d(c, out, 3, padding=1, bias=rng.random() < 0.7)]
+        convs += [nn.BatchNorm2d(out)] if rng.random() < 0.4 else []
+        convs += [nn.ReLU()]
+        c = out
+    width, linears = c * size * size, []
+    for _ in range(rng.randint(1, 3)):
+        out = rng.randint(2, 9)
+        linears += [nn.Linear(width, out, bias=rng.random() < 0.8), nn.Tanh()]
+        width = out
+    names = rng.sample(NAMES, 4)
+    parts = [(names[0], nn.Sequential(*nest(rng, convs))), (names[1], nn.Flatten()),
+             (names[2], nn.Sequential(*nest(rng, linears))), (names[3], nn.Linear(width, 2))]
+    order = [name for name, _ in parts[:3]]
+    model = Chain(rng.sample(parts, len(parts)), order)  # names[3] is registered but never used
+    params = list(model.parameters())
+    for p in rng.sample(params, rng.randint(1, len(params) // 2)):
+        p.requires_grad_(False)
+    return model, torch.randn(rng.randint(2, 4), channels, size, size)
+
+
+def trained_model(rng):
+    """A random model after one backward pass: some parameters have a gradient, some (frozen, unused) not."""
+    model, x = random_model(rng)
+    model(x).square().mean().backward()
+    return model
+
+
+def check_histogram(got, values, what):
+    want = values.detach().double()
+    assert got.num == want.numel(), f"{what}: expected a histogram of {want.numel()} values, found {got.num:.0f}"
+    assert got.min == pytest.approx(want.min().item()) and got.max == pytest.approx(want.max().item()), \
+        f"{what}: expected min {want.min().item():.4g} and max {want.max().item():.4g}, " \
+        f"found {got.min:.4g} and {got.max:.4g} (the wrong tensor?)"
+    assert got.sum == pytest.approx(want.sum().item(), rel=1e-5, abs=1e-9), \
+        f"{what}: expected the values to sum to {want.sum().item():.6g}, found {got.sum:.6g} (the wrong tensor?)"
+
+
+@pytest.mark.exercise("00.1", points=3)
+@pytest.mark.parametrize("case", range(4))
+def test_log_weights_and_grads(writer, logdir, rng, case):
+    model = trained_model(rng)
+    epoch = rng.randint(0, 50)
+    lesson.log_weights_and_grads(writer, model, epoch)
+    writer.flush()
+    acc = accumulator(logdir)
+    params = dict(model.named_parameters())
+    want = {f"{n}_data": p for n, p in params.items()} | {f"{n}_grad": p.grad for n, p in params.items()
+                                                          if p.grad is not None}
+    got = set(acc.Tags()["histograms"])
+    assert got == set(want), f"histogram tags missing: {sorted(set(want) - got)}; unexpected: " \
+                             f"{sorted(got - set(want))} (expected '<name>_data' for every parameter, '<name>_grad' " \
+                             f"for every one whose .grad is not None)"
+    for tag, values in want.items():
+        events = acc.Histograms(tag)
+        steps = [e.step for e in events]
+        assert steps == [epoch], f"{tag}: expected one histogram at step {epoch}, found steps {steps}"
+        check_histogram(events[0].histogram_value, values, tag)
+
+
+@pytest.mark.exercise("00.2", points=2)
+@pytest.mark.parametrize("case", range(4))
+def test_grad_norms(rng, case):
+    model = trained_model(rng)
+    want = {n: torch.linalg.vector_norm(p.grad).item() for n, p in model.named_parameters() if p.grad is not None}
+    got = lesson.grad_norms(model)
+    assert isinstance(got, dict), f"expected a dict, got {type(got).__name__}"
+    assert list(got) == list(want), f"expected the keys {list(want)} (named_parameters() order, " \
+                                    f"parameters without a gradient left out), got {list(got)}"
+    for name, norm in want.items():
+        assert isinstance(got[name], float), f"{name}: expected a Python float, got {type(got[name]).__name__}"
+        assert got[name] == pytest.approx(norm, rel=1e-5), \
+            f"{name}: the L2 norm of its gradient is {norm:.6g}, got {got[name]:.6g}"
+
+
+def random_norms(rng, case):
+    """Made-up gradient norms: weights interleaved with biases and other parameters. named_parameters()
+    yields a model's own parameters first, so in even cases a bare "weight" leads; case 0 is one nn.Linear."""
+    if case == 0:
+        return {"weight": 10 ** rng.uniform(-8, 1), "bias": 10 ** rng.uniform(-8, 1)}
+    keys = ["weight"] if case % 2 == 0 else []
+    for i in range(rng.randint(2, 7)):
+        prefix = rng.choice([f"{i}.", f"layer{i}.", f"block.{i}.conv."])
+        keys += [f"{prefix}weight"] + ([f"{prefix}bias"] if rng.random() < 0.7 else [])
+        keys += [rng.choice([f"lstm{i}.weight_ih_l0", f"bn{i}.bias", f"scale{i}", f"emb{i}.weight_v"])] \
+            if rng.random() < 0.5 else []
+    if rng.random() < 0.5:
+        keys.insert(0, "pos_bias")
+    return {key: 10 ** rng.uniform(-8, 1) for key in keys}
+
+
+@pytest.mark.exercise("00.3", points=2)
+@pytest.mark.parametrize("case", range(10))
+def test_first_to_last_ratio(rng, case):
+    norms = random_norms(rng, case)
+    weights = [value for key, value in norms.items() if key[-6:] == "weight"]
+    got = lesson.first_to_last_ratio(norms)
+    want = weights[0] / weights[-1]
+    assert isinstance(got, float), f"expected a float, got {type(got).__name__}"
+    assert got == pytest.approx(want, rel=1e-9), f"expected {want:.6g} (first key ending in 'weight' / last one, " \
+                                                 f"in dict order), got {got:.6g}, for {norms}"

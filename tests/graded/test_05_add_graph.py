@@ -1,0 +1,134 @@
+"""Lesson 05: add_graph. The GraphDef is read back from the event file; the expected submodules come from
+how each model is built (which of its modules run in forward), not from a graph."""
+import re
+import warnings
+
+import pytest
+import torch
+import torch.nn as nn
+import torchvision
+from torch.utils.tensorboard import SummaryWriter
+
+from tbcourse.events import graph
+from tbcourse.models import LeNet
+from tbcourse.student import StudentLesson
+
+lesson = StudentLesson("05_add_graph")
+
+LENET = {"conv1", "conv2", "fc1", "fc2", "fc3"}
+NAMES = ["enc", "mix", "body", "head", "proj", "gate", "core", "tail", "stage", "out"]
+
+
+class Chain(nn.Module):
+    """Named children; forward calls those in `order`, one after the other, then scales by `scale` if set."""
+
+    def __init__(self, parts, order, scale=False):
+        super().__init__()
+        for name, module in parts:
+            self.add_module(name, module)
+        self.order = order
+        self.scale = nn.Parameter(torch.ones(1)) if scale else None
+
+    def forward(self, x):
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return x * self.scale if self.scale is not None else x
+
+
+def build(rng, depth, width):
+    """(module, output width): a leaf layer, or an nn.Sequential / Chain of randomly built children."""
+    if depth == 0 or rng.random() < 0.25:
+        out = rng.randint(2, 8)
+        leaf = rng.choice([lambda: nn.Linear(width, out), nn.Tanh, nn.ReLU, nn.Sigmoid, lambda: nn.Dropout(0.1)])()
+        return leaf, out if isinstance(leaf, nn.Linear) else width
+    children, names = [], rng.sample(NAMES, 4)
+    for name in names[:rng.randint(1, 3)]:
+        child, width = build(rng, depth - 1, width)
+        children.append((name, child))
+    if rng.random() < 0.5:
+        return nn.Sequential(*(child for _, child in children)), width
+    spare = [(names[3], nn.Linear(width, 3))] if rng.random() < 0.5 else []  # registered, never called
+    return Chain(rng.sample(children + spare, len(children) + len(spare)), [n for n, _ in children],
+                 scale=rng.random() < 0.3), width
+
+
+def executed(module):
+    """The dotted names of the submodules that run in forward, for a model made by `build` (as it was built)."""
+    if isinstance(module, nn.Sequential):
+        names = [str(i) for i in range(len(module))]
+    elif isinstance(module, Chain):
+        names = module.order
+    else:
+        return set()
+    return {n for name in names for n in {name} | {f"{name}.{inner}" for inner in executed(getattr(module, name))}}
+
+
+def random_model(rng):
+    """(model, input size, the submodules that run): random nested containers under a root that also holds
+    a layer it never calls."""
+    torch.manual_seed(rng.randrange(2**31))
+    width = rng.randint(2, 8)
+    net, out = build(rng, rng.randint(2, 4), width)
+    name, spare = rng.sample(NAMES, 2)
+    model = Chain(rng.sample([(name, net), (spare, nn.Linear(out, 2))], 2), [name])
+    return model, (rng.randint(1, 4), width), executed(model)
+
+
+def scopes(graph_def):
+    """Every dotted submodule name in the node scopes: the leading Type[name] parts of each node name."""
+    found = set()
+    for node in graph_def.node:
+        path = []
+        for part in node.name.split("/")[1:]:
+            match = re.fullmatch(r"[^\[\]]+\[(.+)\]", part)
+            if not match:
+                break
+            path.append(match[1])
+            found.add(".".join(path))
+    return found
+
+
+def input_shapes(graph_def):
+    return [[d.size for d in node.attr["_output_shapes"].list.shape[0].dim]
+            for node in graph_def.node if node.op == "IO Node" and node.name.startswith("input/")]
+
+
+def models(rng):
+    alexnet = torchvision.models.alexnet(weights=None)
+    return [(LeNet(rng.choice([2, 3, 10])), (rng.randint(1, 3), 3, 32, 32), LENET),
+            (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _ in alexnet.named_modules() if name}),
+            *(random_model(rng) for _ in range(3))]
+
+
+def log_truth(logdir, model, input_size):
+    with SummaryWriter(log_dir=str(logdir)) as w, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        w.add_graph(model, torch.randn(*input_size))
+
+
+@pytest.mark.exercise("05.1", points=3)
+def test_log_graph(tmp_path, rng):
+    for i, (model, input_size, want) in enumerate(models(rng)):
+        name = type(model).__name__
+        with SummaryWriter(log_dir=str(tmp_path / str(i))) as writer:
+            lesson.log_graph(writer, model, input_size)
+        try:
+            stored = graph(tmp_path / str(i))
+        except ValueError:
+            pytest.fail(f"{name}: no graph in the event file; call writer.add_graph(model, input)")
+        got = scopes(stored)
+        assert got == want, f"{name}: the graph's scopes miss {sorted(want - got)} and have extra " \
+                            f"{sorted(got - want)}; expected the submodules {sorted(want)}"
+        shapes = input_shapes(stored)
+        assert shapes == [list(input_size)], f"{name}: expected one input of shape {list(input_size)}, " \
+                                             f"the graph's inputs have shapes {shapes}"
+
+
+@pytest.mark.exercise("05.2", points=3)
+def test_graph_modules(tmp_path, rng):
+    for i, (model, input_size, want) in enumerate(models(rng)):
+        log_truth(tmp_path / str(i), model, input_size)
+        got = lesson.graph_modules(tmp_path / str(i))
+        assert isinstance(got, set), f"expected a set, got {type(got).__name__}"
+        assert got == want, f"{type(model).__name__}: missing {sorted(want - got)}, extra {sorted(got - want)}; " \
+                            f"the submodules that run in forward are {sorted(want)}"
