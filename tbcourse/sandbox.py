@@ -11,6 +11,8 @@ a child forked for that call. Whatever the student's code does there — patch t
 - The result comes back pickled and is unpickled with an allow-list (builtins, numpy, torch), so an
   object of the student's own class — one that claims to equal anything — cannot come back. A module,
   parameter or tensor that came in as (part of) an argument comes back as the parent's own object.
+- The course's contract holds for every call: a ``SummaryWriter`` it was given is not closed, and no
+  hook is left on a model it was given.
 - Limits: ``GRADE_CALL_SECONDS`` (default 60) per call, ``GRADE_CALL_MEMORY_MB`` (default 1024) of
   address space beyond what the child starts with.
 """
@@ -30,6 +32,11 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 
 TIMED_OUT = "ran past the time limit"
+# Imported here, once, so that a forked child finds them loaded instead of importing them on every call.
+PRELOAD = ("numpy", "PIL.Image", "torchvision", "torchvision.models.feature_extraction", "torchinfo", "torchsummary",
+           "tensorboard.backend.event_processing.event_accumulator")
+for _name in PRELOAD:
+    importlib.import_module(_name)
 SAFE_BUILTINS = {"set", "frozenset", "slice", "complex", "range", "bytearray", "getattr"}
 SAFE_PREFIXES = ("torch.", "numpy.", "collections.OrderedDict")
 
@@ -119,7 +126,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 def _run_in_child(path, function, args, kwargs):
     torch.set_num_threads(1)  # the parent's OpenMP pool does not survive fork; one thread is safe
     os.environ.pop("GRADE_RECORD", None)  # the grader's record of verdicts is none of the child's business
-    extra = int(os.environ.get("GRADE_CALL_MEMORY_MB", 1024)) * 2**20
+    extra = _memory_mb() * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + extra, resource.RLIM_INFINITY))
     writers = {}
     args = tuple(_own_writer(a, writers) for a in args)
@@ -129,21 +136,29 @@ def _run_in_child(path, function, args, kwargs):
     try:
         spec.loader.exec_module(module)
     except SyntaxError as err:
-        return ("unusable", f"{path.name} does not compile: line {err.lineno}: {err.msg}")
+        return ("failed", f"{path.name} does not compile: line {err.lineno}: {err.msg}")
     except BaseException as err:  # noqa: BLE001 - SystemExit too: an import must not end the grade
-        return ("unusable", f"importing {path.name} raised {type(err).__name__}: {err}")
+        return ("failed", f"importing {path.name} raised {type(err).__name__}: {err}")
     if function is None:
         return pickle.dumps(("returned", pickle.dumps(None), {}))
     target = getattr(module, function, None)
     if not callable(target):
-        return ("unusable", f"{path.name} has no function {function}(); keep the syllabus's name and signature")
+        return ("failed", f"{path.name} has no function {function}(); keep the syllabus's name and signature")
+    hooks = _hook_count(args, kwargs)
     try:
         result = target(*args, **kwargs)
     except BaseException as err:  # noqa: BLE001
         return pickle.dumps(("raised", type(err).__name__, str(err), _where(err, path)))
     finally:
+        closed = any(w.file_writer is None for w in writers.values())
         for w in writers.values():
             w.close()
+    if closed:
+        return ("failed", f"{function}() closed the SummaryWriter it was given: the caller owns it, so "
+                            "log with it and leave it open")
+    if _hook_count(args, kwargs) > hooks:
+        return ("failed", f"{function}() left hooks on the model it was given: keep each handle that "
+                            "register_forward_hook returns and call .remove() when done")
     changed = {i: a for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
     changed.update({k: v for k, v in kwargs.items() if isinstance(v, torch.Tensor)})
     try:
@@ -151,8 +166,13 @@ def _run_in_child(path, function, args, kwargs):
         ArgumentPickler(buffer, args, kwargs).dump(result)
         return pickle.dumps(("returned", buffer.getvalue(), changed))
     except Exception as err:  # noqa: BLE001
-        return pickle.dumps(("raised", "TypeError", f"{function}() returned something that cannot be checked "
-                             f"({type(result).__name__}: {err})", ""))
+        return ("failed", f"{function}() returned something that cannot be checked ({type(result).__name__}: "
+                          f"{err}); return plain data (tensors, arrays, numbers, lists, dicts)")
+
+
+def _hook_count(args, kwargs) -> int:
+    modules = [m for v in [*args, *kwargs.values()] if isinstance(v, torch.nn.Module) for m in v.modules()]
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in modules)
 
 
 def _own_writer(value, writers):
@@ -164,12 +184,14 @@ def _own_writer(value, writers):
 def _unpack(payload, function, args, kwargs):
     reply = _load(payload, function)
     kind = reply[0]
-    if kind in ("unusable", "crash"):
+    if kind in ("failed", "crash"):
         raise _fail(reply[1])
     if kind == "raised":
         _, name, message, where = reply
+        if name == "MemoryError":
+            message = f"the call needed more memory than the grader allows ({_memory_mb()} MB)"
         error = getattr(builtins, name, None)
-        if isinstance(error, type) and issubclass(error, Exception) and error is not AssertionError:
+        if isinstance(error, type) and issubclass(error, Exception) and name not in ("AssertionError", "MemoryError"):
             raise error(f"{message}{where}")
         raise StudentError(f"{name}: {message}{where}")
     _, result, after = reply
@@ -195,6 +217,10 @@ def _doing(path, function):
 def _where(err, path):
     frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
     return f" (raised at {path.name}:{frames[-1].lineno})" if frames else ""
+
+
+def _memory_mb() -> int:
+    return int(os.environ.get("GRADE_CALL_MEMORY_MB", 1024))
 
 
 def _address_space() -> int:

@@ -1,0 +1,102 @@
+"""tbcourse.sandbox: student code runs in a child; only plain data and honest failures come back."""
+import pytest
+import torch
+from torch.utils.tensorboard import SummaryWriter
+
+from tbcourse.events import scalars
+from tbcourse.sandbox import StudentError, call
+
+LESSON = '''
+import os
+import numpy as np
+import torch
+
+torch.equal = lambda *a, **k: True  # a patch that must not reach the checks
+
+def log(writer, value):
+    writer.add_scalar("x", value, 0)
+
+def closes(writer):
+    writer.close()
+
+def hooks(model):
+    model.register_forward_hook(lambda *a: None)
+
+def transpose_in_place(t):
+    t.transpose_(0, 1)
+    return t.sum()
+
+def first_child(model):
+    return next(model.children())
+
+class Anything:
+    def __eq__(self, other):
+        return True
+
+def anything():
+    return Anything()
+
+def bad_value(x):
+    raise ValueError(f"no {x}")
+
+def leaves():
+    os._exit(0)
+
+def loops():
+    while True:
+        pass
+
+def hoards():
+    hoard = []
+    while True:
+        hoard.append(bytearray(10**8))
+'''
+
+
+@pytest.fixture
+def lesson(tmp_path):
+    path = tmp_path / "99_sandbox.py"
+    path.write_text(LESSON)
+    return lambda function, *args: call(path, function, args, {})
+
+
+def test_logs_through_a_writer_of_its_own_and_patches_stay_in_the_child(lesson, tmp_path):
+    with SummaryWriter(log_dir=str(tmp_path / "run")) as writer:
+        lesson("log", writer, 3.5)
+    assert scalars(tmp_path / "run", "x") == {0: 3.5}
+    assert not torch.equal(torch.zeros(1), torch.ones(1))
+
+
+def test_in_place_changes_reach_the_caller_and_own_modules_come_back_as_themselves(lesson):
+    t = torch.arange(6.0).reshape(2, 3)
+    assert lesson("transpose_in_place", t) == 15 and t.shape == (3, 2)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    assert lesson("first_child", model) is model[0]
+
+
+@pytest.mark.parametrize("function, complaint", [("closes", "closed the SummaryWriter"), ("hooks", "left hooks")])
+def test_the_contract_is_enforced(lesson, tmp_path, function, complaint):
+    arg = SummaryWriter(log_dir=str(tmp_path)) if function == "closes" else torch.nn.Linear(1, 1)
+    with pytest.raises(pytest.fail.Exception, match=complaint):
+        lesson(function, arg)
+
+
+def test_objects_of_the_students_own_class_do_not_come_back(lesson):
+    with pytest.raises(pytest.fail.Exception, match="99_sandbox.Anything|Anything"):
+        lesson("anything")
+
+
+def test_python_exceptions_keep_their_type_and_say_where(lesson):
+    with pytest.raises(ValueError, match=r"no 7 \(raised at 99_sandbox.py:\d+\)"):
+        lesson("bad_value", 7)
+
+
+def test_exit_loop_and_memory_bomb_cost_the_call_only(lesson, monkeypatch):
+    monkeypatch.setenv("GRADE_CALL_SECONDS", "3")
+    with pytest.raises(pytest.fail.Exception, match="ended the process"):
+        lesson("leaves")
+    with pytest.raises(pytest.fail.Exception, match="ran past the time limit"):
+        lesson("loops")
+    with pytest.raises(StudentError, match="MemoryError"):
+        monkeypatch.setenv("GRADE_CALL_SECONDS", "60")
+        lesson("hoards")
