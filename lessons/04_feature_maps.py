@@ -179,3 +179,19 @@ if __name__ == "__main__":
     print(f"conv1 output with CIFAR-10 instead of ImageNet statistics: "
           f"{100 * (wrong - right).norm() / right.norm():.1f} % different")
     print(f"logs written to {logdir}")
+
+# %% [markdown]
+# ## Check your work
+#
+# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+# it copies the notebook's code into its script, `04_feature_maps.py` beside it (the file the grader
+# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+# use `make test LESSON=04` there.
+
+# %%
+import sys
+
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
+    from tbcourse.notebooks import check
+
+    check("04_feature_maps")

@@ -142,3 +142,19 @@ if __name__ == "__main__":
         writer.add_graph(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()), torch.randn(1, 4),
                          verbose=True)
     print(f"logs written to {logdir}")
+
+# %% [markdown]
+# ## Check your work
+#
+# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+# it copies the notebook's code into its script, `05_add_graph.py` beside it (the file the grader
+# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+# use `make test LESSON=05` there.
+
+# %%
+import sys
+
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
+    from tbcourse.notebooks import check
+
+    check("05_add_graph")

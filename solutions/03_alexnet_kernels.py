@@ -195,3 +195,19 @@ if __name__ == "__main__":
     writer.close()
     print(f"logs written to {logdir}; view all steps with `make tensorboard`, or:\n"
           f"  tensorboard --logdir {logdir} --samples_per_plugin images=200")
+
+# %% [markdown]
+# ## Check your work
+#
+# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+# it copies the notebook's code into its script, `03_alexnet_kernels.py` beside it (the file the grader
+# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+# use `make test LESSON=03` there.
+
+# %%
+import sys
+
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
+    from tbcourse.notebooks import check
+
+    check("03_alexnet_kernels")

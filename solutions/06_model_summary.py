@@ -229,3 +229,19 @@ if __name__ == "__main__":
     print("TiedNet, total parameters:", totals)
     writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
     writer.close()
+
+# %% [markdown]
+# ## Check your work
+#
+# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+# it copies the notebook's code into its script, `06_model_summary.py` beside it (the file the grader
+# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+# use `make test LESSON=06` there.
+
+# %%
+import sys
+
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
+    from tbcourse.notebooks import check
+
+    check("06_model_summary")

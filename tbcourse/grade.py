@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tbcourse.manifest import exercises
+from tbcourse.notebooks import sync
 from tbcourse.paths import ROOT, WORK_ENV
 
 TESTS = ROOT / "tests" / "graded"
@@ -134,11 +135,12 @@ def scorecard(results: dict[str, dict]) -> str:
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: int = CALL_SECONDS,
                  env: dict | None = None) -> dict:
     """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``."""
+    synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
         tests = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env)
     results = score(tests)
-    return {"work": str(work), "total": sum(r.points for r in results.values()),
+    return {"work": str(work), "synced": synced, "total": sum(r.points for r in results.values()),
             "max": sum(r.max for r in results.values()), "exercises": {ex: asdict(r) for ex, r in results.items()}}
 
 
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     report.write_text(json.dumps(content, indent=2) + "\n")
-    print(scorecard(content["exercises"]))
+    print("".join(f"{line}\n" for line in content["synced"]) + scorecard(content["exercises"]))
     print(f"report: {report}; the tests' own output: {log}")
     return 0 if content["total"] == content["max"] else 1
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from tbcourse.build import lesson_names
 from tbcourse.grade import CALL_SECONDS, TESTS, GradingError, grade_folder, scorecard
 from tbcourse.manifest import exercises
+from tbcourse.notebooks import STATE as NOTEBOOK_STATE
 from tbcourse.paths import ROOT, WORK_LABEL_ENV
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
@@ -30,23 +31,24 @@ def lesson_files(submission: Path) -> list[Path]:
     """The student's lesson files: from ``lessons/`` in a clone of the course, else the folder itself."""
     folder = submission / "lessons" if (submission / "lessons").is_dir() else submission
     names = set(lesson_names())
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.stem in names and p.suffix in (".py", ".ipynb"))
+    return sorted(p for p in folder.iterdir() if p.is_file() and (p.stem in names and p.suffix in (".py", ".ipynb")
+                                                               or p.name == NOTEBOOK_STATE))
 
 
-def fingerprint(files: list[Path]) -> str:
+def fingerprint(files: list[Path], lesson: str | None) -> str:
     """Changes when a graded file or the course's grading changes."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"lesson {lesson}".encode())
     for path in [*files, *sorted(TESTS.rglob("*.py")), *sorted((ROOT / "tbcourse").glob("*.py")),
                  ROOT / "exercises.toml"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def grade_student(submission: Path, reports: Path, call_seconds: int) -> dict:
+def grade_student(submission: Path, reports: Path, lesson: str | None, call_seconds: int) -> dict:
     """The student's record, from the cache when nothing changed since it was made."""
     files = lesson_files(submission)
     cache = reports / "grades" / f"{submission.name}.json"
-    stamp = fingerprint(files)
+    stamp = fingerprint(files, lesson)
     if cache.exists() and json.loads(cache.read_text()).get("fingerprint") == stamp:
         return json.loads(cache.read_text())
     record = {"total": 0, "max": None, "exercises": {}, "status": "no lesson files found"}
@@ -55,7 +57,7 @@ def grade_student(submission: Path, reports: Path, call_seconds: int) -> dict:
             for path in files:
                 shutil.copy2(path, Path(tmp) / path.name)
             try:
-                record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", None,
+                record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
                                       call_seconds, {**ONE_THREAD, WORK_LABEL_ENV: f"{submission.name}'s work"})
             except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
                 return {**record, "student": submission.name, "status": f"not graded: {err}"}
@@ -78,7 +80,7 @@ def write_feedback(record: dict, path: Path):
 
 def write_gradebook(records: dict[str, dict], path: Path):
     """One row per student, one column per exercise; rewritten whole and atomically."""
-    ids = sorted(exercises())
+    ids = sorted({ex for rec in records.values() for ex in rec["exercises"]} or exercises())
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as out:
         table = csv.writer(out)
@@ -94,6 +96,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Grade every student folder in SUBMISSIONS.")
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--reports", type=Path, default=ROOT / "reports")
+    parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--jobs", type=int, default=2, help="students graded at once")
     parser.add_argument("--timeout", type=int, default=CALL_SECONDS, help="seconds one call of student code may run")
     args = parser.parse_args(argv)
@@ -103,7 +106,7 @@ def main(argv=None) -> int:
         return 2
     records = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        jobs = {pool.submit(grade_student, s, args.reports, args.timeout): s for s in students}
+        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout): s for s in students}
         for n, job in enumerate(as_completed(jobs), start=1):
             rec = records[jobs[job].name] = job.result()
             write_gradebook(records, args.reports / "gradebook.csv")

@@ -1,0 +1,188 @@
+"""Lessons as Jupyter notebooks, paired with their scripts by jupytext.
+
+    python -m tbcourse.notebooks build [folder ...]     (`make notebooks`: lessons/ and solutions/)
+
+``build`` writes ``NN_topic.ipynb`` beside every ``NN_topic.py``: the script's cells, no outputs, paired
+(jupytext formats ``ipynb,py:percent``, so ``jupytext --sync`` and Jupyter's jupytext extension work
+on them too). Notebooks are build products: git ignores them.
+
+The graded tests import the scripts, so the grader first calls ``sync(folder)``: a notebook the
+student edited writes its code back into its script. Each folder keeps, in ``.notebook-sync.json``,
+the script text (its SHA-256) each notebook was last paired with, which tells what changed since:
+
+- only the notebook: its code replaces the script;
+- only the script: nothing to do, the script is what gets graded;
+- both: the newer file wins. A newer notebook replaces the script, which is first copied to
+  ``NN_topic.py.<time>.bak``; a newer script is graded as it is, with a warning that the notebook's
+  edits are not in it. Nothing a student wrote is ever deleted.
+
+Without a record (a folder copied without it), a notebook that differs from its script counts as
+"both changed".
+
+The last cell of every lesson calls ``check("NN_topic")``, which does this from inside the notebook.
+"""
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+from jupytext.combine import combine_inputs_with_outputs
+
+from tbcourse.paths import ROOT
+
+FORMATS = "ipynb,py:percent"
+STATE = ".notebook-sync.json"
+LESSON_GLOB = "[0-9][0-9]_*"
+KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def to_notebook(script: str):
+    """The notebook of a percent script: its cells, no outputs, paired with it, on the python3 kernel."""
+    nb = jupytext.reads(script, fmt="py:percent")
+    nb.metadata["jupytext"].update(formats=FORMATS, notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    nb.metadata["kernelspec"] = dict(KERNEL)
+    return nb
+
+
+def to_script(nb) -> str:
+    """The percent script of a notebook: its code and markdown only (sets jupytext's filters so that the
+    script gets no header and no cell metadata, whatever Jupyter stored in the notebook)."""
+    nb.metadata.setdefault("jupytext", {}).update(notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    return jupytext.writes(nb, fmt="py:percent")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _load_state(folder: Path) -> dict:
+    try:
+        return json.loads((folder / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(folder: Path, state: dict) -> None:
+    (folder / STATE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def sync(work_dir) -> list[str]:
+    """Write into each script of ``work_dir`` the code of its notebook when the notebook was edited.
+
+    Returns one line per script written, and per notebook whose edits could not be taken (unreadable,
+    or older than independent edits of its script).
+    """
+    folder = Path(work_dir).resolve()
+    state, said = _load_state(folder), []
+    for notebook in sorted(folder.glob(f"{LESSON_GLOB}.ipynb")):
+        script, lesson = notebook.with_suffix(".py"), notebook.stem
+        try:
+            wanted = to_script(jupytext.read(notebook, fmt="ipynb"))
+        except Exception as err:  # a corrupt notebook must not stop the grade
+            said.append(f"could not read {notebook.name} ({type(err).__name__}: {err}); graded {script.name} as it is")
+            continue
+        current = script.read_text(encoding="utf-8") if script.exists() else None
+        base = state.get(lesson)
+        if wanted == current:
+            state[lesson] = _sha(current)
+            continue
+        if base is not None and _sha(wanted) == base:
+            continue  # only the script changed: it is what the grader reads
+        script_edited = current is not None and _sha(current) != base
+        if script_edited and script.stat().st_mtime >= notebook.stat().st_mtime:
+            said.append(f"{notebook.name} has edits that {script.name} lacks, but the script was edited later: "
+                        f"graded the script. Copy the notebook's edits into it, or delete one of the two")
+            continue
+        note = ""
+        if script_edited:
+            backup = script.with_name(f"{script.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+            backup.write_text(current, encoding="utf-8")
+            note = f" (the script's own text is kept in {backup.name})"
+        script.write_text(wanted, encoding="utf-8")
+        state[lesson] = _sha(wanted)
+        said.append(f"synced {script.name} from {notebook.name}{note}")
+    if state:
+        _save_state(folder, state)
+    return said
+
+
+def build(folder) -> list[Path]:
+    """Write the missing or out-of-date notebooks of one folder; returns the notebooks written.
+
+    Notebook edits go into the scripts first (``sync``); then a notebook whose script changed since
+    they were paired gets the script's cells, keeping the outputs of the cells that did not change.
+    A notebook with edits its script lacks, or that cannot be read, is left alone (``sync`` said why).
+    """
+    folder = Path(folder).resolve()
+    for line in sync(folder):
+        print(line)
+    state, written = _load_state(folder), []
+    for script in sorted(folder.glob(f"{LESSON_GLOB}.py")):
+        text, notebook = script.read_text(encoding="utf-8"), script.with_suffix(".ipynb")
+        nb = to_notebook(text)
+        if notebook.exists():
+            try:
+                old = jupytext.read(notebook, fmt="ipynb")
+            except Exception:  # unreadable: sync said so, and it may hold work worth saving by hand
+                continue
+            paired = to_script(old)
+            if paired == text:
+                state[script.stem] = _sha(text)
+                continue
+            if _sha(paired) != state.get(script.stem):
+                continue
+            nb = combine_inputs_with_outputs(nb, old)
+        jupytext.write(nb, notebook, fmt="ipynb")
+        state[script.stem] = _sha(text)
+        written.append(notebook)
+    _save_state(folder, state)
+    return written
+
+
+def check(lesson: str, folder=None) -> int:
+    """From inside the lesson's notebook: sync it to its script, grade that lesson, print the scorecard.
+
+    ``folder`` is the one holding the notebook and script (default: the kernel's working folder, which
+    Jupyter sets to the notebook's). Returns the grader's exit code (0: full marks).
+    """
+    folder = Path(folder or Path.cwd()).resolve()
+    notebook, script = folder / f"{lesson}.ipynb", folder / f"{lesson}.py"
+    if not script.exists():
+        print(f"{script} does not exist: open the notebook from its lessons folder (where {lesson}.py is)")
+        return 2
+    if notebook.exists():
+        saved = time.strftime("%H:%M:%S", time.localtime(notebook.stat().st_mtime))
+        print(f"checking {notebook.name} as saved at {saved} (save the notebook first to check your latest edits)")
+    for line in sync(folder):
+        print(line)
+    with tempfile.TemporaryDirectory() as tmp:  # the report and the tests' log are of no use after this
+        proc = subprocess.run([sys.executable, "-m", "tbcourse.grade", "--work", str(folder), "--lesson",
+                               lesson[:2], "--report", str(Path(tmp) / "grade.json")], cwd=ROOT,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    shown = [line for line in proc.stdout.splitlines(keepends=True) if not line.startswith("report: ")]
+    print("".join(shown), end="")
+    if proc.returncode not in (0, 1):  # 1 is "not full marks"; anything else is the grader failing
+        print(f"the grader failed (exit code {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc.returncode
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("folders", nargs="*", default=[ROOT / "lessons", ROOT / "solutions"],
+                        help="folders of lesson scripts (default: lessons/ and solutions/)")
+    args = parser.parse_args(argv)
+    for folder in map(Path, args.folders):
+        written = build(folder)
+        print(f"{folder.name}/: " + (f"wrote {', '.join(p.name for p in written)}" if written
+                                     else "the notebooks are up to date"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
