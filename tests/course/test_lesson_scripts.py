@@ -16,9 +16,12 @@ def test_runs_as_a_script_and_logs(demo_results, lesson):
     runs, done, cwd = demo_results
     proc = done[lesson]
     assert proc.returncode == 0, f"{lesson} failed:\n{proc.stderr[-3000:]}"
-    tags = accumulator(runs / lesson).Tags()
-    assert any(tags[kind] for kind in ("images", "scalars", "histograms", "tensors")) or tags["graph"], \
-        f"{lesson} wrote no logs under runs/{lesson}/"
+    folders = {path.parent for path in (runs / lesson).rglob("events.out.tfevents.*")}
+    assert folders, f"{lesson} wrote no event file under runs/{lesson}/"
+    for folder in folders:
+        tags = accumulator(folder).Tags()
+        assert any(tags[kind] for kind in ("images", "scalars", "histograms", "tensors")) or tags["graph"], \
+            f"{lesson} wrote an empty event file in {folder.relative_to(runs)}"
     assert not list(cwd.iterdir()), f"a lesson wrote into the current folder: {list(cwd.iterdir())}"
 
 

@@ -1,0 +1,26 @@
+"""Run every reference lesson as a script, as `make check` and `make figures` both do."""
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tbcourse.build import lesson_names
+from tbcourse.paths import ROOT
+
+# Offline, and one thread each since two lessons run at once on two cores. The thread count also
+# changes lesson 00's training in the last bits, so every caller must use this same environment.
+ENV = {"COURSE_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+
+
+def run_all(runs: Path, cwd: Path) -> dict[str, subprocess.CompletedProcess]:
+    """lesson -> its finished process, each ``solutions/NN_topic.py`` logging under ``runs``."""
+    env = {**os.environ, **ENV, "COURSE_RUNS": str(runs)}
+
+    def run(lesson):
+        return subprocess.run([sys.executable, str(ROOT / "solutions" / f"{lesson}.py")], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+
+    lessons = lesson_names()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(lessons, pool.map(run, lessons)))
