@@ -6,16 +6,16 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test grade check tensorboard lessons bench clean
+.PHONY: help run test grade check tensorboard lessons notebooks figures bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), SUBMISSIONS=dir, PORT=n"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -29,10 +29,10 @@ test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + repo
 
 grade: $(STAMP) ## grade a class: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one subfolder per student)"; exit 2; }
-	$(PY) -m tbcourse.gradebook $(SUBMISSIONS)
+	$(PY) -m tbcourse.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON))
 
-check: $(STAMP) ## the course's own tests (what CI runs)
-	$(PY) -m pytest -q --durations=10
+check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
+	$(PY) -m pytest -q -rs --durations=15
 
 tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change), every step kept
 	$(PY) -m tensorboard.main --logdir runs --host 127.0.0.1 --port $(PORT) \
@@ -41,8 +41,14 @@ tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change)
 lessons: $(STAMP) ## rebuild the student lessons/ from solutions/
 	$(PY) -m tbcourse.build
 
-bench: $(STAMP) ## time and peak memory of grading the solutions, beside the import floor
-	$(PY) -m tbcourse.bench
+notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
+	$(PY) -m tbcourse.notebooks build
+
+figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lessons (and, with Chromium, TensorBoard)
+	$(PY) -m tbcourse.figures
+
+bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
+	$(PY) -m tbcourse.bench $(if $(STUDENTS),--students $(STUDENTS))
 
 clean: ## remove logs, reports and caches (keeps .venv)
 	rm -rf runs reports .pytest_cache
