@@ -13,26 +13,12 @@ from tbcourse.events import graph
 from tbcourse.models import LeNet
 from tbcourse.student import StudentLesson
 
+from nets import Chain
+
 lesson = StudentLesson("05_add_graph")
 
 LENET = {"conv1", "conv2", "fc1", "fc2", "fc3"}
 NAMES = ["enc", "mix", "body", "head", "proj", "gate", "core", "tail", "stage", "out"]
-
-
-class Chain(nn.Module):
-    """Named children; forward calls those in `order`, one after the other, then scales by `scale` if set."""
-
-    def __init__(self, parts, order, scale=False):
-        super().__init__()
-        for name, module in parts:
-            self.add_module(name, module)
-        self.order = order
-        self.scale = nn.Parameter(torch.ones(1)) if scale else None
-
-    def forward(self, x):
-        for name in self.order:
-            x = getattr(self, name)(x)
-        return x * self.scale if self.scale is not None else x
 
 
 def build(rng, depth, width):

@@ -15,26 +15,12 @@ import torchvision
 from tbcourse.models import LeNet
 from tbcourse.student import StudentLesson
 
+from nets import Chain
+
 lesson = StudentLesson("06_model_summary")
 
 LENET = {"conv1": 456, "conv2": 2416, "fc1": 48120, "fc2": 10164, "fc3": 170, "total": 61326}
 NAMES = ["enc", "mix", "body", "head", "proj", "gate", "core", "tail", "stage", "out", "stem", "neck"]
-
-
-class Chain(nn.Module):
-    """Named children; forward calls them as listed in `order` (a name may come twice), then scales."""
-
-    def __init__(self, parts, order, scale=False):
-        super().__init__()
-        for name, module in parts:
-            self.add_module(name, module)
-        self.order = order
-        self.scale = nn.Parameter(torch.ones(1)) if scale else None
-
-    def forward(self, x):
-        for name in self.order:
-            x = getattr(self, name)(x)
-        return x * self.scale if self.scale is not None else x
 
 
 def random_model(rng):
