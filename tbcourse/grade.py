@@ -2,10 +2,9 @@
 
     python -m tbcourse.grade [--work lessons] [--lesson 01] [--report reports/grade.json]
 
-The tests run in a child pytest process that records each test (``tbcourse.grading_plugin``). The
-verdict comes from those records, never from the child's exit code. When student code kills the
-child (``os._exit``, a segfault, the memory limit), the exercise that was running loses its remaining
-tests and the child is started again on the tests not yet run, so everything else is still graded.
+The tests run in a child pytest process that records each test (``tbcourse.grading_plugin``); the
+verdict comes from those records, never from the child's exit code. Student code runs in processes
+of its own below that (``tbcourse.sandbox``), so what it does costs the calls that did it.
 """
 import argparse
 import json
@@ -50,48 +49,32 @@ def test_files(lesson: str | None) -> list[Path]:
 
 def run_tests(work: Path, targets: list[str], log, call_seconds: int = CALL_SECONDS, env: dict | None = None) -> dict:
     """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
-    tests, pending, crashed_exercises = {}, list(targets), set()
-    while pending:
-        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
-            record_path = Path(tmp.name)
-        child_env = {**os.environ, **(env or {}), WORK_ENV: str(work), "GRADE_RECORD": str(record_path),
-                     "PYTHONDONTWRITEBYTECODE": "1", "GRADE_CALL_SECONDS": str(call_seconds)}
-        command = [sys.executable, "-m", "pytest", *pending, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
-                   "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
-                   f"--timeout={max(120, 4 * call_seconds)}"]
-        try:
-            child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
-            death = f"the grading process died (exit code {child.returncode})"
-        except subprocess.TimeoutExpired:
-            death = f"grading stopped after {ALL_TESTS_SECONDS} s"
-        running = None
-        for line in record_path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            if rec["event"] == "collected":
-                tests.setdefault(rec["test"], {"exercise": rec["exercise"], "points": rec["points"]})
-            elif rec["event"] == "start":
-                running = rec["test"]
-            elif rec["event"] == "result":
-                tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
-                running = None
-        record_path.unlink()
-        if not tests:
-            raise GradingError(f"the graded tests could not be collected; see {log.name}")
-        if running is not None:
-            exercise = tests[running]["exercise"]
-            crashed_exercises.add(exercise)
-            tests[running].update(passed=False, message=f"{death} while running this exercise: does the code "
-                                  "call os._exit or sys.exit, crash, or use too much memory?")
-        unfinished = [t for t, rec in tests.items() if "passed" not in rec]
-        for test in unfinished:
-            if tests[test]["exercise"] in crashed_exercises:
-                tests[test].update(passed=False, message=tests[running or test].get("message", death))
-        pending = [t for t in unfinished if "passed" not in tests[t]]
-        if pending and running is None:  # died outside any test: nothing left to learn from a rerun
-            for test in pending:
-                tests[test].update(passed=False, message=death)
-            pending = []
+    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
+        record_path = Path(tmp.name)
+    child_env = {**os.environ, **(env or {}), WORK_ENV: str(work), "GRADE_RECORD": str(record_path),
+                 "PYTHONDONTWRITEBYTECODE": "1", "GRADE_CALL_SECONDS": str(call_seconds)}
+    command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
+               "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
+               f"--timeout={max(120, 4 * call_seconds)}"]
+    try:
+        child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
+        death = f"the grading process ended early (exit code {child.returncode}); see {log.name}"
+    except subprocess.TimeoutExpired:
+        death = f"grading stopped after {ALL_TESTS_SECONDS} s"
+    tests = {}
+    for line in record_path.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec["event"] == "collected":
+            tests[rec["test"]] = {"exercise": rec["exercise"], "points": rec["points"]}
+        elif rec["event"] == "result":
+            tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
+    record_path.unlink()
+    if not tests:
+        raise GradingError(f"the graded tests could not be collected; see {log.name}")
+    for rec in tests.values():  # student code runs in children of its own, so this is the grader's failure
+        rec.setdefault("passed", False)
+        rec.setdefault("message", death)
     return tests
 
 

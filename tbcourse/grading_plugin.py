@@ -2,8 +2,8 @@
 
 A graded test is marked ``@pytest.mark.exercise("01.2", points=3)``. With ``GRADE_RECORD`` set to a
 file, the plugin appends one JSON line when a test is collected (its exercise and points, before any
-student code runs), when it starts and when it ends (passed or not, and a one-line reason). The
-grade driver (``tbcourse.grade``) reads those lines; a test that started and never ended crashed.
+student code runs) and when it ends (passed or not, and a one-line reason). The grade driver
+(``tbcourse.grade``) reads those lines; a test that never ended failed with the grading process.
 """
 import json
 import os
@@ -37,10 +37,6 @@ def pytest_collection_modifyitems(config, items):
         if mark is None or "points" not in mark.kwargs:
             raise pytest.UsageError(f"{item.nodeid}: a graded test needs @pytest.mark.exercise(id, points=n)")
         _record(event="collected", test=item.nodeid, exercise=mark.args[0], points=mark.kwargs["points"])
-
-
-def pytest_runtest_logstart(nodeid, location):
-    _record(event="start", test=nodeid)
 
 
 def pytest_runtest_setup(item):
