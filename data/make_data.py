@@ -50,7 +50,6 @@ def main():
     images = np.round(data.lfw_subset() * 255).astype(np.uint8)
     assert images.shape == (200, 25, 25)
     assert len({im.tobytes() for im in images}) == 200, "unexpected duplicates"
-    true_class = ["face"] * 100 + ["not_face"] * 100
 
     # 1. Seeded 80/20 split per class: records of (split, folder, image index).
     records = []
