@@ -104,7 +104,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
         except BaseException as err:  # noqa: BLE001 - the child reports everything, then ends
             reply = ("crash", f"{type(err).__name__}: {err}")
         try:
-            writer.send_bytes(reply if isinstance(reply, bytes) else pickle.dumps(reply))
+            writer.send_bytes(pickle.dumps(reply))
         finally:
             os._exit(0)
     writer.close()
@@ -128,9 +128,6 @@ def _run_in_child(path, function, args, kwargs):
     os.environ.pop("GRADE_RECORD", None)  # the grader's record of verdicts is none of the child's business
     extra = _memory_mb() * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + extra, resource.RLIM_INFINITY))
-    writers = {}
-    args = tuple(_own_writer(a, writers) for a in args)
-    kwargs = {k: _own_writer(v, writers) for k, v in kwargs.items()}
     spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     try:
@@ -140,15 +137,18 @@ def _run_in_child(path, function, args, kwargs):
     except BaseException as err:  # noqa: BLE001 - SystemExit too: an import must not end the grade
         return ("failed", f"importing {path.name} raised {type(err).__name__}: {err}")
     if function is None:
-        return pickle.dumps(("returned", pickle.dumps(None), {}))
+        return ("returned", pickle.dumps(None), {})
     target = getattr(module, function, None)
     if not callable(target):
         return ("failed", f"{path.name} has no function {function}(); keep the syllabus's name and signature")
+    writers = {}
+    args = tuple(_own_writer(a, writers) for a in args)
+    kwargs = {k: _own_writer(v, writers) for k, v in kwargs.items()}
     hooks = _hook_count(args, kwargs)
     try:
         result = target(*args, **kwargs)
     except BaseException as err:  # noqa: BLE001
-        return pickle.dumps(("raised", type(err).__name__, str(err), _where(err, path)))
+        return ("raised", type(err).__name__, str(err), _where(err, path))
     finally:
         closed = any(w.file_writer is None for w in writers.values())
         for w in writers.values():
@@ -164,7 +164,7 @@ def _run_in_child(path, function, args, kwargs):
     try:
         buffer = io.BytesIO()
         ArgumentPickler(buffer, args, kwargs).dump(result)
-        return pickle.dumps(("returned", buffer.getvalue(), changed))
+        return ("returned", buffer.getvalue(), changed)
     except Exception as err:  # noqa: BLE001
         return ("failed", f"{function}() returned something that cannot be checked ({type(result).__name__}: "
                           f"{err}); return plain data (tensors, arrays, numbers, lists, dicts)")
