@@ -52,7 +52,7 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
     if cache.exists() and json.loads(cache.read_text()).get("fingerprint") == stamp:
         return json.loads(cache.read_text())
     record = {"total": 0, "max": None, "exercises": {}, "status": "no lesson files found"}
-    if files:
+    if any(p.name != NOTEBOOK_STATE for p in files):
         with tempfile.TemporaryDirectory() as tmp:
             for path in files:
                 shutil.copy2(path, Path(tmp) / path.name)
