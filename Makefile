@@ -20,16 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
-	@for lesson in solutions/[0-9][0-9]_*.py; do \
-		echo "== $$lesson"; $(PY) $$lesson || exit 1; done
-	@echo; echo "Logs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:$(PORT)"
+	$(PY) -m tbcourse run --work solutions $(if $(LESSON),--lesson $(LESSON))
 
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
-	$(PY) -m tbcourse.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+	$(PY) -m tbcourse.grading.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
 
 grade: $(STAMP) ## grade a class: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one subfolder per student)"; exit 2; }
-	$(PY) -m tbcourse.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON))
+	$(PY) -m tbcourse.grading.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON))
 
 check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
 	$(PY) -m pytest -q -rs --durations=15
@@ -39,16 +37,16 @@ tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change)
 		--samples_per_plugin images=1000,histograms=1000,scalars=10000
 
 lessons: $(STAMP) ## rebuild the student lessons/ from solutions/
-	$(PY) -m tbcourse.build
+	$(PY) -m tbcourse.authoring.build
 
 notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
-	$(PY) -m tbcourse.notebooks build
+	$(PY) -m tbcourse.grading.notebooks build
 
 figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lessons (and, with Chromium, TensorBoard)
-	$(PY) -m tbcourse.figures
+	$(PY) -m tbcourse.authoring.figures
 
 bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
-	$(PY) -m tbcourse.bench $(if $(STUDENTS),--students $(STUDENTS))
+	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS))
 
 clean: ## remove logs, reports and caches (keeps .venv)
 	rm -rf runs reports .pytest_cache

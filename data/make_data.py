@@ -17,6 +17,7 @@ copied into valid/ (a train/valid leak). The key lists them.
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,11 @@ N_MISFILED_FACES = 2  # faces filed under train/not_face
 N_MISFILED_NONFACES = 1  # non-faces filed under train/face
 N_LEAKED = 3  # train images copied into valid/ of the same class
 
-ROOT = Path(__file__).resolve().parent.parent
-FACES = ROOT / "data" / "faces"
-PHOTOS = ROOT / "data" / "photos"
-KEY = ROOT / "tests" / "keys" / "faces_review.json"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from tbcourse.settings import FACES, KEYS, PHOTO, ROOT  # noqa: E402 - the course's one layout
+
+PHOTOS = PHOTO.parent
+KEY = KEYS / "faces_review.json"
 
 CLASSES = ["face", "not_face"]
 
@@ -85,7 +87,7 @@ def main():
     shutil.rmtree(PHOTOS, ignore_errors=True)
     astronaut = Image.fromarray(data.astronaut()).resize((256, 256), Image.Resampling.LANCZOS)
     PHOTOS.mkdir(parents=True)
-    astronaut.save(PHOTOS / "astronaut.png")
+    astronaut.save(PHOTO)
 
     key = {
         "mislabeled": sorted(r[3] for r in misfiled),

@@ -18,8 +18,8 @@ import torchvision
 from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 
-from tbcourse.models import LeNet
-from tbcourse.paths import FACES, run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import FACES, run_dir
 
 # %% [markdown]
 # ## Recap: add_histogram — 记录直方图
@@ -187,7 +187,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("00_gradient_histograms")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.paths import run_dir
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## 4. add_image() — 记录图像
@@ -131,7 +131,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("01_add_image")

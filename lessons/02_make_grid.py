@@ -22,7 +22,7 @@ from torchvision.datasets import ImageFolder
 from torchvision.transforms import Compose, Resize, ToTensor
 from torchvision.utils import make_grid
 
-from tbcourse.paths import FACES, run_dir
+from tbcourse.kit.paths import FACES, run_dir
 
 # %% [markdown]
 # ## torchvision.utils.make_grid — 制作网格图像
@@ -247,7 +247,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("02_make_grid")

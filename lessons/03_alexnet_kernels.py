@@ -17,8 +17,8 @@ import torch.nn as nn
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
-from tbcourse.alexnet import load_alexnet
-from tbcourse.paths import run_dir
+from tbcourse.kit.alexnet import load_alexnet
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## 1. A trained AlexNet — alexnet中的可视化：加载预训练模型
@@ -38,7 +38,7 @@ from tbcourse.paths import run_dir
 # preprocessing it expects (`AlexNet_Weights.IMAGENET1K_V1.transforms()`, used in lesson 04).
 #
 # The weights (233 MB) are downloaded once into torch's cache. This course must also work on a
-# laptop without internet, so every lesson gets its AlexNet from `tbcourse.alexnet.load_alexnet()`:
+# laptop without internet, so every lesson gets its AlexNet from `tbcourse.kit.alexnet.load_alexnet()`:
 #
 # 1. if the environment variable `ALEXNET_WEIGHTS` names a file, that state dict is loaded
 #    (download `alexnet-owt-7be5be79.pth` anywhere once and point the variable at it);
@@ -190,7 +190,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("03_alexnet_kernels")

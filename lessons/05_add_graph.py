@@ -19,8 +19,8 @@ import torchvision
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.models import LeNet
-from tbcourse.paths import run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## 5. add_graph() — 可视化模型计算图
@@ -154,7 +154,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("05_add_graph")

@@ -20,11 +20,10 @@ import torch
 import torchinfo
 import torchsummary
 import torchvision
-
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.models import LeNet
-from tbcourse.paths import run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## torchsummary — 查看模型信息，便于调试
@@ -203,7 +202,7 @@ if __name__ == "__main__":
 # %%
 import sys
 
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
 
     check("06_model_summary")

@@ -18,8 +18,8 @@ import torchvision
 from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 
-from tbcourse.models import LeNet
-from tbcourse.paths import FACES, run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import FACES, run_dir
 
 # %% [markdown]
 # ## Recap: add_histogram — 记录直方图
@@ -185,19 +185,3 @@ if __name__ == "__main__":
         print(f"{name:>11}: |first weight grad| {norms['0.weight']:.2e}  "
               f"|last weight grad| {norms[f'{len(mlp) - 1}.weight']:.2e}  ratio {ratio:.1e}")
     print(f"logs written to {logdir}")
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `00_gradient_histograms.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=00` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("00_gradient_histograms")

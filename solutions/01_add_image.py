@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.paths import run_dir
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## 4. add_image() — 记录图像
@@ -139,19 +139,3 @@ if __name__ == "__main__":
     ]:
         print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
     print(f"logs written to {logdir}")
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `01_add_image.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=01` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("01_add_image")

@@ -22,7 +22,7 @@ from torchvision.datasets import ImageFolder
 from torchvision.transforms import Compose, Resize, ToTensor
 from torchvision.utils import make_grid
 
-from tbcourse.paths import FACES, run_dir
+from tbcourse.kit.paths import FACES, run_dir
 
 # %% [markdown]
 # ## torchvision.utils.make_grid — 制作网格图像
@@ -265,19 +265,3 @@ if __name__ == "__main__":
         print(f"  {Path(train_set.samples[i][0]).relative_to(FACES).as_posix()}  ==  "
               f"{Path(valid_set.samples[j][0]).relative_to(FACES).as_posix()}")
     print(f"logs written to {logdir}")
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `02_make_grid.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=02` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("02_make_grid")

@@ -18,8 +18,8 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 from torchvision.utils import make_grid
 
-from tbcourse.alexnet import load_alexnet
-from tbcourse.paths import PHOTO, run_dir
+from tbcourse.kit.alexnet import load_alexnet
+from tbcourse.kit.paths import PHOTO, run_dir
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -29,7 +29,7 @@ CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
 # %% [markdown]
 # ## 1. The input — alexnet中的可视化：数据
 #
-# The photo is the course's own, `data/photos/astronaut.png` (`tbcourse.paths.PHOTO`): astronaut
+# The photo is the course's own, `data/photos/astronaut.png` (`tbcourse.kit.paths.PHOTO`): astronaut
 # Eileen Collins, a NASA photo in the public domain, shipped with scikit-image (`data/README.md`).
 # The notes used a `lena.png` that the course does not ship.
 #
@@ -210,19 +210,3 @@ if __name__ == "__main__":
     print(f"conv1 output with CIFAR-10 instead of ImageNet statistics: "
           f"{100 * (wrong - right).norm() / right.norm():.1f} % different")
     print(f"logs written to {logdir}")
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `04_feature_maps.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=04` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("04_feature_maps")

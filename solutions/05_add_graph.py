@@ -19,8 +19,8 @@ import torchvision
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.models import LeNet
-from tbcourse.paths import run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## 5. add_graph() — 可视化模型计算图
@@ -158,19 +158,3 @@ if __name__ == "__main__":
         writer.add_graph(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()), torch.randn(1, 4),
                          verbose=True)
     print(f"logs written to {logdir}")
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `05_add_graph.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=05` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("05_add_graph")

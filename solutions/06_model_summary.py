@@ -20,11 +20,10 @@ import torch
 import torchinfo
 import torchsummary
 import torchvision
-
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.models import LeNet
-from tbcourse.paths import run_dir
+from tbcourse.kit.models import LeNet
+from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
 # ## torchsummary — 查看模型信息，便于调试
@@ -229,19 +228,3 @@ if __name__ == "__main__":
     print("TiedNet, total parameters:", totals)
     writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
     writer.close()
-
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `06_model_summary.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON=06` there.
-
-# %%
-import sys
-
-if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not in `make run`
-    from tbcourse.notebooks import check
-
-    check("06_model_summary")

@@ -1,7 +1,7 @@
 """Fixtures of the course's own checks (`make check`)."""
 import pytest
 
-from tbcourse.demos import run_all
+from tbcourse.authoring.demos import run_all
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """What lesson 00's demo logs: LeNet's loss and histograms per epoch, and two MLPs' gradient histograms."""
-from tbcourse.events import accumulator, histograms, scalars
+from tbcourse.kit.events import accumulator, histograms, scalars
 
 PARAMS = [f"{layer}.{kind}" for layer in ("conv1", "conv2", "fc1", "fc2", "fc3") for kind in ("weight", "bias")]
 

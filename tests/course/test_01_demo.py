@@ -1,5 +1,5 @@
 """What lesson 01's demo logs: the notes' five steps and the [0, 255] image shown two ways."""
-from tbcourse.events import images
+from tbcourse.kit.events import images
 
 
 def test_five_note_steps(demo_runs):

@@ -6,8 +6,8 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from tbcourse.events import accumulator, images
-from tbcourse.paths import FACES, ROOT
+from tbcourse.kit.events import accumulator, images
+from tbcourse.settings import FACES, ROOT
 
 OPTION_TAGS = ["input img", "make_grid/default", "make_grid/nrow_4", "make_grid/padding_8_pad_value_1",
                "make_grid/normalize", "make_grid/value_range"]

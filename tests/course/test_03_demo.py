@@ -1,7 +1,7 @@
 """What lesson 03's demo logs: AlexNet's conv1 and conv2 kernels in both views, and an untrained conv1."""
 import pytest
 
-from tbcourse.events import accumulator, decode_png
+from tbcourse.kit.events import accumulator, decode_png
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tbcourse.events import accumulator, decode_png
-from tbcourse.paths import PHOTO
+from tbcourse.kit.events import accumulator, decode_png
+from tbcourse.settings import PHOTO
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """What lesson 05's demo logs: LeNet's graph in the lesson's folder, AlexNet's in its subfolder alexnet."""
-from tbcourse.events import graph
+from tbcourse.kit.events import graph
 
 
 def module_scopes(run):

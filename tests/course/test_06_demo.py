@@ -1,5 +1,5 @@
 """What lesson 06's demo logs: the two summaries of LeNet as text, and the three totals of the tied model."""
-from tbcourse.events import accumulator
+from tbcourse.kit.events import accumulator
 
 
 def texts(run):

@@ -1,4 +1,4 @@
-"""tbcourse.alexnet.load_alexnet: a weights file, torchvision's weights, or a warned, seeded random net.
+"""tbcourse.kit.alexnet.load_alexnet: a weights file, torchvision's weights, or a warned, seeded random net.
 
 No test touches the network: torchvision's loader (``load_state_dict_from_url``) is replaced.
 """
@@ -10,16 +10,17 @@ import torch
 import torchvision.models._api
 from torchvision.models import AlexNet_Weights, alexnet
 
-from tbcourse.alexnet import load_alexnet
-from tbcourse.models import LeNet
+from tbcourse.kit.alexnet import load_alexnet
+from tbcourse.kit.models import LeNet
+from tbcourse.settings import OFFLINE_ENV, WEIGHTS_ENV
 
 FILE_NAME = "alexnet-owt-7be5be79.pth"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    monkeypatch.delenv("ALEXNET_WEIGHTS", raising=False)
-    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    monkeypatch.delenv(OFFLINE_ENV, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def same_weights(model, state):
 
 def test_weights_file_from_environment(saved, monkeypatch, recwarn):
     path, state = saved
-    monkeypatch.setenv("ALEXNET_WEIGHTS", str(path))
+    monkeypatch.setenv(WEIGHTS_ENV, str(path))
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", no_download)
     model = load_alexnet()
     assert same_weights(model, state), "the model should hold exactly the weights of the file"
@@ -54,8 +55,8 @@ def test_weights_file_from_environment(saved, monkeypatch, recwarn):
 
 def test_missing_weights_file_is_a_clear_error(tmp_path, monkeypatch):
     missing = tmp_path / FILE_NAME
-    monkeypatch.setenv("ALEXNET_WEIGHTS", str(missing))
-    with pytest.raises(FileNotFoundError, match="ALEXNET_WEIGHTS") as err:
+    monkeypatch.setenv(WEIGHTS_ENV, str(missing))
+    with pytest.raises(FileNotFoundError, match=WEIGHTS_ENV) as err:
         load_alexnet()
     assert str(missing) in str(err.value)
 
@@ -67,8 +68,8 @@ def test_corrupt_weights_file_is_a_clear_error(tmp_path, monkeypatch, content):
         torch.save(LeNet().state_dict(), path)
     else:
         path.write_bytes(b"not a checkpoint\x00" * 8 if content == "garbage" else b"")
-    monkeypatch.setenv("ALEXNET_WEIGHTS", str(path))
-    with pytest.raises(RuntimeError, match="ALEXNET_WEIGHTS") as err:
+    monkeypatch.setenv(WEIGHTS_ENV, str(path))
+    with pytest.raises(RuntimeError, match=WEIGHTS_ENV) as err:
         load_alexnet()
     assert str(path) in str(err.value) and FILE_NAME in str(err.value)
     assert err.value.__suppress_context__, "the raw unpickling/loading traceback should not be chained on"
@@ -83,13 +84,13 @@ def fallback_warning(recorded):
 
 
 def test_offline_warns_and_is_deterministic(monkeypatch):
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", no_download)
     torch.manual_seed(1)
     with warnings.catch_warnings(record=True) as first:
         warnings.simplefilter("always")
         one = load_alexnet()
-    assert "COURSE_OFFLINE=1" in fallback_warning(first)
+    assert f"{OFFLINE_ENV}=1" in fallback_warning(first)
     torch.manual_seed(2)  # the fallback has its own seed: the caller's random state must not matter
     rng_state = torch.random.get_rng_state()
     with pytest.warns(UserWarning):
@@ -108,7 +109,7 @@ def test_failed_download_warns_and_falls_back(monkeypatch):
         warnings.simplefilter("always")
         model = load_alexnet()
     assert "URLError" in fallback_warning(recorded)
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     with pytest.warns(UserWarning):
         offline = load_alexnet()
     assert same_weights(model, offline.state_dict()), "a failed download gives the same seeded fallback"

@@ -1,7 +1,7 @@
 """The one-source build: lessons/ is exactly what solutions/ makes, and bad markers are errors."""
 import pytest
 
-from tbcourse.build import MarkerError, build, strip_solutions
+from tbcourse.authoring.build import MarkerError, build, strip_solutions
 
 SOURCE = '''def f(x):
     """Doc."""

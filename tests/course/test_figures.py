@@ -8,7 +8,7 @@ The screenshots of the TensorBoard page (tensorboard_*.png) are checked in test_
 import numpy as np
 from PIL import Image
 
-from tbcourse.figures import OUT, render
+from tbcourse.authoring.figures import OUT, render
 
 
 def test_figures_are_drawn_from_the_current_logs(demo_runs):

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tbcourse.paths import ROOT
+from tbcourse.settings import ROOT
 
 SOLUTION = (ROOT / "solutions" / "01_add_image.py").read_text()
 STUB = (ROOT / "lessons" / "01_add_image.py").read_text()
@@ -70,7 +70,7 @@ def graded_class(tmp_path_factory):
         for name, text in files.items():
             (submissions / student / name).parent.mkdir(parents=True, exist_ok=True)
             (submissions / student / name).write_text(text)
-    command = [sys.executable, "-m", "tbcourse.gradebook", str(submissions), "--reports", str(reports),
+    command = [sys.executable, "-m", "tbcourse.grading.gradebook", str(submissions), "--reports", str(reports),
                "--lesson", "01", "--timeout", "10"]
     first = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=ROOT)
     return submissions, reports, command, first

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from tbcourse.manifest import exercises
-from tbcourse.paths import ROOT
+from tbcourse.grading.manifest import exercises
+from tbcourse.settings import ROOT
 
 MANIFEST = exercises()
 
 
 def grade(work, report, *options):
-    proc = subprocess.run([sys.executable, "-m", "tbcourse.grade", "--work", str(work), "--report", str(report),
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.grading.grade", "--work", str(work), "--report", str(report),
                            *options], capture_output=True, text=True, cwd=ROOT, timeout=1800)
     return proc, json.loads(report.read_text())
 

@@ -4,9 +4,8 @@ import os
 
 import pytest
 
-from tbcourse.build import lesson_names
-from tbcourse.events import accumulator
-from tbcourse.paths import ROOT
+from tbcourse.kit.events import accumulator
+from tbcourse.settings import ENV, ROOT, lesson_names
 
 LESSONS = lesson_names()
 
@@ -29,7 +28,7 @@ def test_runs_as_a_script_and_logs(demo_results, lesson):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_import_writes_nothing(tmp_path, monkeypatch, folder, lesson):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv(ENV["runs"], str(tmp_path / "runs"))
     spec = importlib.util.spec_from_file_location(f"{folder}_{lesson}", ROOT / folder / f"{lesson}.py")
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     assert not os.listdir(tmp_path), f"importing {folder}/{lesson}.py wrote {os.listdir(tmp_path)}"

@@ -1,4 +1,4 @@
-"""Lessons as notebooks (tbcourse.notebooks): the pairing is lossless, every reference notebook runs top
+"""Lessons as notebooks (tbcourse.grading.notebooks): the pairing is lossless, every reference notebook runs top
 to bottom in a real Jupyter kernel and logs what its script logs, and work done in a notebook is graded."""
 import asyncio
 import difflib
@@ -13,18 +13,18 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tbcourse.build import lesson_names
-from tbcourse.events import accumulator
-from tbcourse.notebooks import STATE, build, sync, to_script
-from tbcourse.paths import ROOT
+from tbcourse import settings
+from tbcourse.grading.notebooks import STATE, build, sync, to_script
+from tbcourse.kit.events import accumulator
+from tbcourse.settings import OFFLINE_ENV, ROOT, SOLUTIONS, Settings, lesson_names
 
 LESSONS = lesson_names()
-SCRIPTS = [script for folder in ("solutions", "lessons") for script in sorted((ROOT / folder).glob("[0-9][0-9]_*.py"))]
+SCRIPTS = [folder / f"{name}.py" for folder in (SOLUTIONS, settings.LESSONS) for name in lesson_names(folder)]
 ANSWER_01_3 = "return img.round().clamp(0, 255).to(torch.uint8)"
 
 
 def is_check_cell(cell) -> bool:
-    return cell.cell_type == "code" and "from tbcourse.notebooks import check" in cell.source
+    return cell.cell_type == "code" and "from tbcourse.kit.check import check" in cell.source
 
 
 def logged(lesson_runs) -> dict:
@@ -44,7 +44,7 @@ def lesson_copy(tmp_path, source="lessons"):
     """A copy of a folder of lesson scripts with its notebooks built, as `make notebooks` leaves it."""
     work = tmp_path / source
     work.mkdir()
-    scripts = [shutil.copy2(script, work) for script in (ROOT / source).glob("[0-9][0-9]_*.py")]
+    scripts = [shutil.copy2(ROOT / source / f"{name}.py", work) for name in lesson_names(ROOT / source)]
     assert len(build(work)) == len(scripts)
     return work
 
@@ -86,7 +86,7 @@ def notebook_results(tmp_path_factory):
     notebooks = {name: nbformat.read(folder / f"{name}.ipynb", as_version=4) for name in LESSONS}
     for nb in notebooks.values():
         nb.cells = [cell for cell in nb.cells if not is_check_cell(cell)]
-    env = {**os.environ, "COURSE_RUNS": str(runs), "COURSE_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    env = {**os.environ, **Settings(runs=runs).env(), OFFLINE_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1",
            "OMP_NUM_THREADS": "1"}  # two kernels at once on two cores, as the scripts run
     return runs, folder, asyncio.run(execute_all(notebooks, folder, env))
 
@@ -132,7 +132,7 @@ def test_every_lesson_ends_with_its_check_cell(demo_results, lesson):
 def test_notebook_edit_earns_its_points_under_make_test(tmp_path):
     work = lesson_copy(tmp_path)
     edit_notebook(work / "01_add_image.ipynb", "01.3", ANSWER_01_3)
-    proc = subprocess.run([sys.executable, "-m", "tbcourse.grade", "--work", str(work), "--lesson", "01",
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.grading.grade", "--work", str(work), "--lesson", "01",
                            "--report", str(tmp_path / "grade.json")], capture_output=True, text=True, cwd=ROOT,
                           timeout=600)
     assert "synced 01_add_image.py from 01_add_image.ipynb" in proc.stdout, proc.stdout[-2000:]

@@ -1,9 +1,8 @@
 """The README's first screen tells the truth: the lesson table lists every lesson with its points."""
 import re
 
-from tbcourse.build import lesson_names
-from tbcourse.manifest import graded_points
-from tbcourse.paths import ROOT
+from tbcourse.grading.manifest import graded_points
+from tbcourse.settings import ROOT, lesson_names
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

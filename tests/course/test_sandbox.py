@@ -1,10 +1,11 @@
-"""tbcourse.sandbox: student code runs in a child; only plain data and honest failures come back."""
+"""tbcourse.grading.sandbox: student code runs in a child; only plain data and honest failures come back."""
 import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.events import scalars
-from tbcourse.sandbox import StudentError, call
+from tbcourse.grading.sandbox import StudentError, call
+from tbcourse.kit.events import scalars
+from tbcourse.settings import ENV
 
 LESSON = '''
 import os
@@ -92,11 +93,11 @@ def test_python_exceptions_keep_their_type_and_say_where(lesson):
 
 
 def test_exit_loop_and_memory_bomb_cost_the_call_only(lesson, monkeypatch):
-    monkeypatch.setenv("GRADE_CALL_SECONDS", "3")
+    monkeypatch.setenv(ENV["call_seconds"], "3")
     with pytest.raises(pytest.fail.Exception, match="ended the process"):
         lesson("leaves")
     with pytest.raises(pytest.fail.Exception, match="ran past the time limit"):
         lesson("loops")
     with pytest.raises(StudentError, match="MemoryError"):
-        monkeypatch.setenv("GRADE_CALL_SECONDS", "60")
+        monkeypatch.setenv(ENV["call_seconds"], "60")
         lesson("hoards")

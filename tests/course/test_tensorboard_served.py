@@ -11,11 +11,10 @@ import pytest
 from google.protobuf import text_format
 from tensorboard.compat.proto.graph_pb2 import GraphDef
 
-from tbcourse import screenshots
-from tbcourse.build import lesson_names
-from tbcourse.events import accumulator, decode_png
-from tbcourse.paths import ROOT
-from tbcourse.tensorboard_server import fetch, run_names, serve
+from tbcourse.authoring import screenshots
+from tbcourse.authoring.tensorboard_server import fetch, run_names, serve
+from tbcourse.kit.events import accumulator, decode_png
+from tbcourse.settings import ROOT, lesson_names
 
 LESSONS = lesson_names()
 

@@ -1,4 +1,4 @@
-"""tbcourse.tensorboard_server: clear errors before anything starts, the stderr tail when TensorBoard fails,
+"""tbcourse.authoring.tensorboard_server: clear errors before anything starts, the stderr tail when TensorBoard fails,
 and a server that is stopped however the block ends."""
 import json
 import socket
@@ -8,8 +8,8 @@ import urllib.error
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse import tensorboard_server
-from tbcourse.tensorboard_server import HOST, TensorBoardError, fetch, free_port, serve
+from tbcourse.authoring import tensorboard_server
+from tbcourse.authoring.tensorboard_server import HOST, TensorBoardError, fetch, free_port, serve
 
 
 @pytest.fixture

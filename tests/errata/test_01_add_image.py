@@ -3,7 +3,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.events import images
+from tbcourse.kit.events import images
 
 
 def shown(tmp_path, img, dataformats="CHW"):

@@ -5,7 +5,7 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
-from tbcourse.events import images
+from tbcourse.kit.events import images
 
 
 def test_range_keyword_raises_type_error():

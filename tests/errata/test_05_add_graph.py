@@ -7,8 +7,8 @@ import torch
 import torch.nn as nn
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.events import graph
-from tbcourse.models import LeNet
+from tbcourse.kit.events import graph
+from tbcourse.kit.models import LeNet
 
 DEPRECATED = re.compile(r"`torch\.jit\.(trace|trace_method)` is deprecated\. Please switch to `torch\.compile` "
                         r"or `torch\.export`\.")

@@ -8,7 +8,7 @@ import torch
 import torchinfo
 import torchsummary
 
-from tbcourse.models import LeNet
+from tbcourse.kit.models import LeNet
 
 
 def printout(*args, **kwargs):

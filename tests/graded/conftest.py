@@ -1,4 +1,4 @@
-"""Fixtures shared by the graded tests. Student code is reached only through tbcourse.student."""
+"""Fixtures shared by the graded tests. Student code is reached only through tbcourse.grading.student."""
 import random
 
 import pytest

@@ -3,28 +3,14 @@ import pytest
 import torch
 import torch.nn as nn
 import torchvision  # noqa: F401 - the lesson imports it; imported here once, each forked call starts with it
+from helpers import Chain
 
-from tbcourse.events import accumulator
-from tbcourse.student import StudentLesson
+from tbcourse.grading.student import StudentLesson
+from tbcourse.kit.events import accumulator
 
 lesson = StudentLesson("00_gradient_histograms")
 
 NAMES = ["stem", "body", "head", "trunk", "neck", "blocks", "encoder", "spare", "extra", "aux"]
-
-
-class Chain(nn.Module):
-    """Children registered under the given names; forward runs those named in `order`, in sequence."""
-
-    def __init__(self, parts, order):
-        super().__init__()
-        for name, module in parts:
-            self.add_module(name, module)
-        self.order = order
-
-    def forward(self, x):
-        for name in self.order:
-            x = getattr(self, name)(x)
-        return x
 
 
 def nest(rng, layers, depth=2):

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.events import images
-from tbcourse.student import StudentLesson
+from tbcourse.grading.student import StudentLesson
+from tbcourse.kit.events import images
 
 lesson = StudentLesson("01_add_image")
 

@@ -13,9 +13,9 @@ from torchvision.datasets import ImageFolder
 from torchvision.transforms import Compose, Resize, ToTensor
 from torchvision.utils import make_grid
 
-from tbcourse.events import accumulator, images
-from tbcourse.paths import FACES, ROOT
-from tbcourse.student import StudentLesson
+from tbcourse.grading.student import StudentLesson
+from tbcourse.kit.events import accumulator, images
+from tbcourse.settings import FACES, ROOT
 
 lesson = StudentLesson("02_make_grid")
 

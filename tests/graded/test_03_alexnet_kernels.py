@@ -1,16 +1,16 @@
 """Lesson 03: AlexNet's kernels. Expectations come from torchvision's make_grid on randomized
 convolutions (small random nets and a seeded random AlexNet, never a download) and from event files
 that the tests write themselves, decoded with Pillow and compared pixel by pixel."""
-import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from helpers import check_pixels
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.models import alexnet
 from torchvision.utils import make_grid
 
-from tbcourse.events import accumulator, decode_png
-from tbcourse.student import StudentLesson
+from tbcourse.grading.student import StudentLesson
+from tbcourse.kit.events import accumulator, decode_png
 
 lesson = StudentLesson("03_alexnet_kernels")
 
@@ -93,13 +93,6 @@ def truth(tmp_path, grids):
             w.add_image(tag, grid, step)
     stored = logged_images(logdir)
     return {(tag, step): decode_png(stored[tag][step]) for tag, step in grids}
-
-
-def check_pixels(got, want, case):
-    assert got.shape == want.shape, f"{case}: expected a {want.shape} picture, found {got.shape}"
-    diff = np.abs(got.astype(int) - want.astype(int))
-    worst = np.unravel_index(diff.argmax(), diff.shape)
-    assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"
 
 
 def check_logged_tags(found, want_steps):

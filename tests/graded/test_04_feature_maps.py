@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 import torchvision.transforms.functional as TF
+from helpers import check_pixels
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.models import alexnet
 from torchvision.utils import make_grid
 
-from tbcourse.events import images
-from tbcourse.student import StudentLesson
+from tbcourse.grading.student import StudentLesson
+from tbcourse.kit.events import images
 
 lesson = StudentLesson("04_feature_maps")
 
@@ -59,13 +60,6 @@ def check_close(got, want, case, atol=1e-4):
     assert tuple(got.shape) == tuple(want.shape), f"{case}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
     diff = (got.detach().float() - want).abs().max().item()
     assert diff <= atol, f"{case}: values differ from the expected ones by up to {diff:.3g}"
-
-
-def check_pixels(got, want, case):
-    assert got.shape == want.shape, f"{case}: expected a {want.shape} picture, found {got.shape}"
-    diff = np.abs(got.astype(int) - want.astype(int))
-    worst = np.unravel_index(diff.argmax(), diff.shape)
-    assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"
 
 
 def check_unchanged(tensor, before, what):

@@ -1,11 +1,11 @@
 """`make figures`: what the lessons log, drawn from their event files into docs/figures/ (Pillow only).
 
-    python -m tbcourse.figures               # runs every reference lesson into a temporary folder first
-    python -m tbcourse.figures --runs runs   # draws from logs that are already there
+    python -m tbcourse.authoring.figures               # runs every reference lesson into a temporary folder first
+    python -m tbcourse.authoring.figures --runs runs   # draws from logs that are already there
 
 The lessons run as `make check` runs them (COURSE_OFFLINE=1), so the figures match what CI checks.
 A lesson without logs is skipped with a message. With Chromium, the figures also get screenshots of
-the real TensorBoard page (tbcourse.screenshots).
+the real TensorBoard page (tbcourse.authoring.screenshots).
 """
 import argparse
 import sys
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tbcourse.demos import run_all
-from tbcourse.events import accumulator, decode_png
-from tbcourse.paths import ROOT
-from tbcourse.tensorboard_server import run_names
+from tbcourse.authoring.demos import run_all
+from tbcourse.authoring.tensorboard_server import run_names
+from tbcourse.kit.events import accumulator, decode_png
+from tbcourse.settings import ROOT
 
 OUT = ROOT / "docs" / "figures"
 FONT = ImageFont.load_default()
@@ -171,8 +171,8 @@ def run_lessons(runs: Path, cwd: Path) -> None:
 
 def take_screenshots(runs: Path, out: Path) -> None:
     """The images dashboard on lesson 02, and the graphs dashboard on a LeNet graph (else the smallest graph)."""
-    from tbcourse import screenshots
-    from tbcourse.tensorboard_server import serve
+    from tbcourse.authoring import screenshots
+    from tbcourse.authoring.tensorboard_server import serve
 
     if lacks := screenshots.missing():
         print(f"skipped the TensorBoard screenshots: missing {lacks}")

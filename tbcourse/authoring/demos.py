@@ -5,20 +5,19 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tbcourse.build import lesson_names
-from tbcourse.paths import ROOT
+from tbcourse.settings import OFFLINE_ENV, SOLUTIONS, Settings, lesson_names
 
 # Offline, and one thread each since two lessons run at once on two cores. The thread count also
 # changes lesson 00's training in the last bits, so every caller must use this same environment.
-ENV = {"COURSE_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+ENV = {OFFLINE_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
 
 
 def run_all(runs: Path, cwd: Path) -> dict[str, subprocess.CompletedProcess]:
     """lesson -> its finished process, each ``solutions/NN_topic.py`` logging under ``runs``."""
-    env = {**os.environ, **ENV, "COURSE_RUNS": str(runs)}
+    env = {**os.environ, **ENV, **Settings(runs=runs).env()}
 
     def run(lesson):
-        return subprocess.run([sys.executable, str(ROOT / "solutions" / f"{lesson}.py")], cwd=cwd, env=env,
+        return subprocess.run([sys.executable, str(SOLUTIONS / f"{lesson}.py")], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
 
     lessons = lesson_names()

@@ -10,8 +10,8 @@ import warnings
 import torch
 from torchvision.models import AlexNet_Weights, alexnet
 
-WEIGHTS_ENV = "ALEXNET_WEIGHTS"
-OFFLINE_ENV = "COURSE_OFFLINE"
+from tbcourse.settings import OFFLINE_ENV, WEIGHTS_ENV
+
 WEIGHTS_FILE = AlexNet_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[-1]  # alexnet-owt-7be5be79.pth
 SEED = 0
 

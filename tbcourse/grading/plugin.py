@@ -3,18 +3,17 @@
 A graded test is marked ``@pytest.mark.exercise("01.2", points=3)``. With ``GRADE_RECORD`` set to a
 file, the plugin appends one JSON line when a test is collected (its exercise and points, before any
 student code runs) and when it ends (passed or not, and a one-line reason). The grade driver
-(``tbcourse.grade``) reads those lines; a test that never ended failed with the grading process.
+(``tbcourse.grading.grade``) reads those lines; a test that never ended failed with the grading process.
 """
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from tbcourse.sandbox import TIMED_OUT, StudentError
-from tbcourse.student import lesson_problem
+from tbcourse.grading.sandbox import TIMED_OUT, StudentError
+from tbcourse.grading.student import lesson_problem
+from tbcourse.settings import Settings
 
-RECORD_ENV = "GRADE_RECORD"
 MAX_MESSAGE = 400
 _timed_out = {}  # exercise id -> the message of its test that ran past the time limit
 _unusable = {}  # lesson -> why its file cannot be used at all, or None
@@ -25,7 +24,7 @@ def pytest_configure(config):
 
 
 def _record(**fields):
-    path = os.environ.get(RECORD_ENV)
+    path = Settings.from_env().record
     if path:
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(fields) + "\n")

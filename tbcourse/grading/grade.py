@@ -1,10 +1,10 @@
 """Grade a folder of lesson files: run the graded tests, print the scorecard, write reports/grade.json.
 
-    python -m tbcourse.grade [--work lessons] [--lesson 01] [--report reports/grade.json]
+    python -m tbcourse.grading.grade [--work lessons] [--lesson 01] [--report reports/grade.json]
 
-The tests run in a child pytest process that records each test (``tbcourse.grading_plugin``); the
+The tests run in a child pytest process that records each test (``tbcourse.grading.plugin``); the
 verdict comes from those records, never from the child's exit code. Student code runs in processes
-of its own below that (``tbcourse.sandbox``), so what it does costs the calls that did it.
+of its own below that (``tbcourse.grading.sandbox``), so what it does costs the calls that did it.
 """
 import argparse
 import json
@@ -16,12 +16,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tbcourse.manifest import exercises
-from tbcourse.notebooks import sync
-from tbcourse.paths import ROOT, WORK_ENV
+from tbcourse.grading.manifest import exercises
+from tbcourse.grading.notebooks import sync
+from tbcourse.settings import GRADED_TESTS, REPORTS, ROOT, Settings, graded_test_files
 
-TESTS = ROOT / "tests" / "graded"
-CALL_SECONDS = 60  # one call of student code (tbcourse.sandbox)
+CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
 ALL_TESTS_SECONDS = 1800
 
 
@@ -41,19 +40,19 @@ class Result:
 
 
 def test_files(lesson: str | None) -> list[Path]:
-    files = sorted(TESTS.glob(f"test_{lesson or '[0-9][0-9]'}_*.py"))
+    files = graded_test_files(lesson)
     if not files:
-        raise GradingError(f"no graded tests for lesson {lesson!r} in {TESTS.relative_to(ROOT)}")
+        raise GradingError(f"no graded tests for lesson {lesson!r} in {GRADED_TESTS.relative_to(ROOT)}")
     return files
 
 
-def run_tests(work: Path, targets: list[str], log, call_seconds: int = CALL_SECONDS, env: dict | None = None) -> dict:
+def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None) -> dict:
     """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
     with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
         record_path = Path(tmp.name)
-    child_env = {**os.environ, **(env or {}), WORK_ENV: str(work), "GRADE_RECORD": str(record_path),
-                 "PYTHONDONTWRITEBYTECODE": "1", "GRADE_CALL_SECONDS": str(call_seconds)}
-    command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading_plugin", "-p", "no:cacheprovider",
+    settings = Settings(work=work, record=record_path, call_seconds=call_seconds)
+    child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider",
                "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
                f"--timeout={max(120, 4 * call_seconds)}"]
     try:
@@ -115,7 +114,7 @@ def scorecard(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: int = CALL_SECONDS,
+def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
                  env: dict | None = None) -> dict:
     """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``."""
     synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
@@ -129,10 +128,10 @@ def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Grade lesson files against the course's graded tests.")
-    parser.add_argument("--work", default=str(ROOT / "lessons"), help="folder holding the lesson files")
+    parser.add_argument("--work", default=str(Settings.work), help="folder holding the lesson files")
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
-    parser.add_argument("--report", default=str(ROOT / "reports" / "grade.json"))
-    parser.add_argument("--timeout", type=int, default=CALL_SECONDS, help="seconds one call of student code may run")
+    parser.add_argument("--report", default=str(REPORTS / "grade.json"))
+    parser.add_argument("--timeout", type=float, default=CALL_SECONDS, help="seconds one call of student code may run")
     args = parser.parse_args(argv)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tbcourse.paths import ROOT
+from tbcourse.settings import ROOT
 
 SINGLE_GOAL = 3.0  # grading a whole submission within 3x the floor
 CLASS_GOAL = 0.5  # a class within half the time of its students graded one after another
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
              measure([sys.executable, "-c", "import torch, torchvision, tensorboard"], repeat=3))]
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("make test WORK=solutions (whole course)",
-                     measure([sys.executable, "-m", "tbcourse.grade", "--work", str(ROOT / "solutions"),
+                     measure([sys.executable, "-m", "tbcourse.grading.grade", "--work", str(ROOT / "solutions"),
                               "--report", f"{tmp}/grade.json"])))
         report = json.loads(Path(tmp, "grade.json").read_text())
         if args.students:
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
                 shutil.copytree(ROOT / "solutions", Path(tmp, "class", f"student{k:02d}"),
                                 ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
             rows.append((f"make grade: a class of {args.students} copies",
-                         measure([sys.executable, "-m", "tbcourse.gradebook", f"{tmp}/class",
+                         measure([sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class",
                                   "--reports", f"{tmp}/reports"])))
             book = Path(tmp, "reports", "gradebook.csv").read_text().splitlines()[1:]
     floor, single = rows[0][1][0], rows[1][1][0]

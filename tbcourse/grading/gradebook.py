@@ -18,11 +18,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from tbcourse.build import lesson_names
-from tbcourse.grade import CALL_SECONDS, TESTS, GradingError, grade_folder, scorecard
-from tbcourse.manifest import exercises
-from tbcourse.notebooks import STATE as NOTEBOOK_STATE
-from tbcourse.paths import ROOT, WORK_LABEL_ENV
+from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
+from tbcourse.grading.manifest import exercises
+from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
+from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
 
@@ -35,12 +34,23 @@ def lesson_files(submission: Path) -> list[Path]:
                                                                or p.name == NOTEBOOK_STATE))
 
 
+def grading_inputs() -> list[Path]:
+    """Every file of the course that a grade depends on: the graded tests, the code they and the grader
+    run (the settings, the kit lessons import, the grading package), the manifest, and the data and
+    answer keys the tests read. Authoring tools, docs and the course's own checks are not among them."""
+    package = ROOT / "tbcourse"
+    code = [package / "__init__.py", package / "settings.py", *sorted((package / "kit").rglob("*.py")),
+            *sorted((package / "grading").rglob("*.py"))]
+    data = [p for folder in (FACES, PHOTO.parent, KEYS) for p in sorted(folder.rglob("*")) if p.is_file()]
+    return [*sorted(GRADED_TESTS.rglob("*.py")), *code, MANIFEST, *data]
+
+
 def fingerprint(files: list[Path], lesson: str | None) -> str:
-    """Changes when a graded file or the course's grading changes."""
+    """Changes when a graded file or anything the course's grading depends on changes."""
     digest = hashlib.sha256(f"lesson {lesson}".encode())
-    for path in [*files, *sorted(TESTS.rglob("*.py")), *sorted((ROOT / "tbcourse").glob("*.py")),
-                 ROOT / "exercises.toml"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in [*files, *grading_inputs()]:
+        digest.update(path.relative_to(path.parent if path in files else ROOT).as_posix().encode() + b"\0"
+                      + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -58,7 +68,7 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
                 shutil.copy2(path, Path(tmp) / path.name)
             try:
                 record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
-                                      call_seconds, {**ONE_THREAD, WORK_LABEL_ENV: f"{submission.name}'s work"})
+                                      call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{submission.name}'s work"})
             except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
                 return {**record, "student": submission.name, "status": f"not graded: {err}"}
         record["status"] = "graded"
@@ -95,10 +105,10 @@ def write_gradebook(records: dict[str, dict], path: Path):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Grade every student folder in SUBMISSIONS.")
     parser.add_argument("submissions", type=Path)
-    parser.add_argument("--reports", type=Path, default=ROOT / "reports")
+    parser.add_argument("--reports", type=Path, default=REPORTS)
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--jobs", type=int, default=2, help="students graded at once")
-    parser.add_argument("--timeout", type=int, default=CALL_SECONDS, help="seconds one call of student code may run")
+    parser.add_argument("--timeout", type=float, default=CALL_SECONDS, help="seconds one call of student code may run")
     args = parser.parse_args(argv)
     students = sorted(p for p in args.submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not students:

@@ -7,19 +7,37 @@ In ``solutions/NN_topic.py`` each exercise's answer sits between two marker line
     ### END SOLUTION
 
 The build replaces each marked region, markers included, with one line at the marker's indentation,
-``raise NotImplementedError("TODO(01.2): predict the stored pixels ...")``, and writes the result to
-``lessons/NN_topic.py``. Usage: ``python -m tbcourse.build`` writes; ``--check`` only compares.
+``raise NotImplementedError("TODO(01.2): predict the stored pixels ...")``, ends the lesson with its
+"Check your work" cell (``CHECK_CELL``: no lesson source carries one by hand), and writes the result to
+``lessons/NN_topic.py``. Usage: ``python -m tbcourse.authoring.build`` writes; ``--check`` only compares.
 """
 import argparse
 import re
 import sys
 from pathlib import Path
 
-from tbcourse.paths import ROOT
+from tbcourse.settings import LESSONS, ROOT, SOLUTIONS, lesson_names
 
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<id>\d\d\.\d+): (?P<task>\S.*?)\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION")
+CHECK_CELL = """
+# %% [markdown]
+# ## Check your work
+#
+# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+# it copies the notebook's code into its script, `{lesson}.py` beside it (the file the grader
+# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+# use `make test LESSON={number}` there.
+
+# %%
+import sys
+
+if __name__ == "__main__" and "ipykernel" in sys.modules:  # only in a notebook, not when run as a script
+    from tbcourse.kit.check import check
+
+    check("{lesson}")
+"""
 
 
 class MarkerError(ValueError):
@@ -55,18 +73,18 @@ def exercise_ids(source: str) -> list[str]:
     return [m["id"] for m in map(BEGIN.match, source.splitlines()) if m]
 
 
-def lesson_names(folder: Path = ROOT / "solutions") -> list[str]:
-    """The lessons, ``NN_topic``, in course order."""
-    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
+def lesson_text(source: str, lesson: str, filename: str = "<source>") -> str:
+    """The student lesson of one solution file: its answers stripped, its check cell appended."""
+    return strip_solutions(source, filename) + CHECK_CELL.format(lesson=lesson, number=lesson[:2])
 
 
-def build(solutions: Path = ROOT / "solutions", lessons: Path = ROOT / "lessons", check: bool = False) -> list[str]:
+def build(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, check: bool = False) -> list[str]:
     """Write (or, with ``check``, compare) every lesson; returns the lesson files that differ."""
     stale = []
     for name in lesson_names(solutions):
         src = solutions / f"{name}.py"
         dest = lessons / src.name
-        text = strip_solutions(src.read_text(encoding="utf-8"), str(src.relative_to(ROOT)))
+        text = lesson_text(src.read_text(encoding="utf-8"), name, str(src.relative_to(ROOT)))
         if not dest.exists() or dest.read_text(encoding="utf-8") != text:
             stale.append(str(dest.relative_to(ROOT)))
             if not check:

@@ -13,9 +13,10 @@ a child forked for that call. Whatever the student's code does there — patch t
   parameter or tensor that came in as (part of) an argument comes back as the parent's own object.
 - The course's contract holds for every call: a ``SummaryWriter`` it was given is not closed, and no
   hook is left on a model it was given.
-- Limits: ``GRADE_CALL_SECONDS`` (default 60) per call, ``GRADE_CALL_MEMORY_MB`` (default 1024) of
-  address space beyond what the child starts with.
+- Limits (``tbcourse.settings.Settings``): ``call_seconds`` per call, ``call_memory_mb`` of address space
+  beyond what the child starts with.
 """
+import ast
 import builtins
 import importlib.util
 import io
@@ -31,12 +32,31 @@ import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.settings import ENV, LESSONS, SOLUTIONS, Settings, lesson_names
+
 TIMED_OUT = "ran past the time limit"
+
+
+def lesson_imports(folders=(SOLUTIONS, LESSONS)) -> list[str]:
+    """Every module that a lesson imports, anywhere in its file (the course's own code left out)."""
+    found = set()
+    for folder in folders:
+        for name in lesson_names(folder):
+            for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    found.add(node.module)
+                    found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
+    return sorted(name for name in found if name.split(".")[0] != "tbcourse")
+
+
 # Imported here, once, so that a forked child finds them loaded instead of importing them on every call.
-PRELOAD = ("numpy", "PIL.Image", "torchvision", "torchvision.models.feature_extraction", "torchinfo", "torchsummary",
-           "tensorboard.backend.event_processing.event_accumulator")
-for _name in PRELOAD:
-    importlib.import_module(_name)
+for _name in lesson_imports():
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError:  # ``from package import name`` where the name is not a module
+        pass
 SAFE_BUILTINS = {"set", "frozenset", "slice", "complex", "range", "bytearray", "getattr"}
 SAFE_PREFIXES = ("torch.", "numpy.", "collections.OrderedDict")
 
@@ -94,7 +114,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
     """``function(*args, **kwargs)`` from the lesson file ``path``, run in a child process.
 
     With ``function`` None the child only imports the file."""
-    seconds = float(os.environ.get("GRADE_CALL_SECONDS", 60))
+    seconds = Settings.from_env().call_seconds
     reader, writer = multiprocessing.Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -125,7 +145,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
 def _run_in_child(path, function, args, kwargs):
     torch.set_num_threads(1)  # the parent's OpenMP pool does not survive fork; one thread is safe
-    os.environ.pop("GRADE_RECORD", None)  # the grader's record of verdicts is none of the child's business
+    os.environ.pop(ENV["record"], None)  # the grader's record of verdicts is none of the child's business
     extra = _memory_mb() * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + extra, resource.RLIM_INFINITY))
     spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
@@ -220,7 +240,7 @@ def _where(err, path):
 
 
 def _memory_mb() -> int:
-    return int(os.environ.get("GRADE_CALL_MEMORY_MB", 1024))
+    return Settings.from_env().call_memory_mb
 
 
 def _address_space() -> int:

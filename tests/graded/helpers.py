@@ -1,4 +1,5 @@
-"""Building blocks of the randomized models that the graded tests of lessons 05 and 06 make."""
+"""What several graded tests share: a module with named children for randomized models, and pixel checks."""
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -18,3 +19,11 @@ class Chain(nn.Module):
         for name in self.order:
             x = getattr(self, name)(x)
         return x * self.scale if self.scale is not None else x
+
+
+def check_pixels(got, want, case):
+    """Two decoded pictures agree to within 1 of 255 (PNG round trips of floats), else say where they differ."""
+    assert got.shape == want.shape, f"{case}: expected a {want.shape} picture, found {got.shape}"
+    diff = np.abs(got.astype(int) - want.astype(int))
+    worst = np.unravel_index(diff.argmax(), diff.shape)
+    assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"

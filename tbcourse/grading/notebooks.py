@@ -1,6 +1,6 @@
 """Lessons as Jupyter notebooks, paired with their scripts by jupytext.
 
-    python -m tbcourse.notebooks build [folder ...]     (`make notebooks`: lessons/ and solutions/)
+    python -m tbcourse.grading.notebooks build [folder ...]     (`make notebooks`: lessons/ and solutions/)
 
 ``build`` writes ``NN_topic.ipynb`` beside every ``NN_topic.py``: the script's cells, no outputs, paired
 (jupytext formats ``ipynb,py:percent``, so ``jupytext --sync`` and Jupyter's jupytext extension work
@@ -19,25 +19,23 @@ the script text (its SHA-256) each notebook was last paired with, which tells wh
 Without a record (a folder copied without it), a notebook that differs from its script counts as
 "both changed".
 
-The last cell of every lesson calls ``check("NN_topic")``, which does this from inside the notebook.
+The last cell of every lesson calls ``tbcourse.kit.check.check("NN_topic")``, which does this from inside
+the notebook.
 """
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import jupytext
 from jupytext.combine import combine_inputs_with_outputs
 
-from tbcourse.paths import ROOT
+from tbcourse.settings import LESSON_GLOB, LESSONS, SOLUTIONS
 
 FORMATS = "ipynb,py:percent"
 STATE = ".notebook-sync.json"
-LESSON_GLOB = "[0-9][0-9]_*"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -144,37 +142,10 @@ def build(folder) -> list[Path]:
     return written
 
 
-def check(lesson: str, folder=None) -> int:
-    """From inside the lesson's notebook: sync it to its script, grade that lesson, print the scorecard.
-
-    ``folder`` is the one holding the notebook and script (default: the kernel's working folder, which
-    Jupyter sets to the notebook's). Returns the grader's exit code (0: full marks).
-    """
-    folder = Path(folder or Path.cwd()).resolve()
-    notebook, script = folder / f"{lesson}.ipynb", folder / f"{lesson}.py"
-    if not script.exists():
-        print(f"{script} does not exist: open the notebook from its lessons folder (where {lesson}.py is)")
-        return 2
-    if notebook.exists():
-        saved = time.strftime("%H:%M:%S", time.localtime(notebook.stat().st_mtime))
-        print(f"checking {notebook.name} as saved at {saved} (save the notebook first to check your latest edits)")
-    for line in sync(folder):
-        print(line)
-    with tempfile.TemporaryDirectory() as tmp:  # the report and the tests' log are of no use after this
-        proc = subprocess.run([sys.executable, "-m", "tbcourse.grade", "--work", str(folder), "--lesson",
-                               lesson[:2], "--report", str(Path(tmp) / "grade.json")], cwd=ROOT,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    shown = [line for line in proc.stdout.splitlines(keepends=True) if not line.startswith("report: ")]
-    print("".join(shown), end="")
-    if proc.returncode not in (0, 1):  # 1 is "not full marks"; anything else is the grader failing
-        print(f"the grader failed (exit code {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return proc.returncode
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["build"])
-    parser.add_argument("folders", nargs="*", default=[ROOT / "lessons", ROOT / "solutions"],
+    parser.add_argument("folders", nargs="*", default=[LESSONS, SOLUTIONS],
                         help="folders of lesson scripts (default: lessons/ and solutions/)")
     args = parser.parse_args(argv)
     for folder in map(Path, args.folders):

@@ -1,22 +1,21 @@
 """How the graded tests reach a student's lesson file: ``lesson = StudentLesson("01_add_image")``.
 
 ``lesson.displayed_pixels(img)`` runs that function of ``<work>/01_add_image.py`` in a child process
-(``tbcourse.sandbox``) and returns its result as plain data; the work folder is ``COURSE_WORK``
+(``tbcourse.grading.sandbox``) and returns its result as plain data; the work folder is ``COURSE_WORK``
 (default: ``lessons/``). A missing file, a syntax error, an exception at import or a missing function
 fails only the tests that call it, with a one-line reason; the rest of the grade goes on.
 """
-import os
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tbcourse import sandbox
-from tbcourse.paths import ROOT, WORK_ENV, WORK_LABEL_ENV
+from tbcourse.grading import sandbox
+from tbcourse.settings import Settings
 
 
 def work_dir() -> Path:
-    return Path(os.environ.get(WORK_ENV, ROOT / "lessons")).resolve()
+    return Settings.from_env().work.resolve()
 
 
 class StudentLesson:
@@ -42,7 +41,7 @@ def lesson_problem(name: str) -> str | None:
 
 
 def _missing(path: Path) -> str:
-    return f"{path.name} is missing from {os.environ.get(WORK_LABEL_ENV, str(path.parent))}"
+    return f"{path.name} is missing from {Settings.from_env().work_label or path.parent}"
 
 
 def _call(path, function, *args, **kwargs):

@@ -1,0 +1,37 @@
+"""The exercise manifest, ``exercises.toml``: function and hint of every syllabus exercise, in course order.
+
+An exercise's lesson is derived from its id (``01.2`` belongs to ``01_add_image``); its points are
+read from the marks on its graded tests.
+"""
+import re
+from dataclasses import dataclass
+
+import tomllib
+
+from tbcourse.settings import MANIFEST, graded_test_files, lesson_names, lesson_of
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    lesson: str
+    function: str
+    hint: str
+
+
+def exercises() -> dict[str, Exercise]:
+    """id -> Exercise, in course order."""
+    with open(MANIFEST, "rb") as f:
+        table = tomllib.load(f)["exercises"]
+    names = lesson_names()
+    order = sorted(table, key=lambda ex: tuple(map(int, ex.split("."))))
+    return {key: Exercise(id=key, lesson=lesson_of(key, names), **table[key]) for key in order}
+
+
+def graded_points() -> dict[str, int]:
+    """Exercise id -> the points of its graded tests, read from the marks in tests/graded/."""
+    points = {}
+    for path in graded_test_files():
+        for ex, pts in re.findall(r'mark\.exercise\("(\d\d\.\d+)", points=(\d+)\)', path.read_text(encoding="utf-8")):
+            points[ex] = points.get(ex, 0) + int(pts)
+    return points

@@ -1,0 +1,93 @@
+"""The course's layout and the settings that pass between its processes: the one place that owns them.
+
+- Folders: where the lessons, solutions, data, graded tests, answer keys, reports and logs live.
+- The lesson naming rule: a lesson is ``NN_topic`` (two digits, an underscore, a topic); its graded
+  tests are ``tests/graded/test_NN_topic.py``.
+- The environment variables through which the grade driver, pytest, the lessons and the processes
+  that run student code talk to each other, and the default limits of a call of student code.
+  ``Settings.from_env()`` reads them, ``Settings.env()`` writes them for a child process.
+"""
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+FACES = DATA / "faces"  # two-class ImageFolder set: train/ and valid/, one folder per class
+PHOTO = DATA / "photos" / "astronaut.png"  # lesson 04's picture
+LESSONS = ROOT / "lessons"  # the student versions (built from solutions/)
+SOLUTIONS = ROOT / "solutions"  # the one source of every lesson, answers included
+GRADED_TESTS = ROOT / "tests" / "graded"
+KEYS = ROOT / "tests" / "keys"  # answer keys the graded tests read (never in a student release)
+REPORTS = ROOT / "reports"
+RUNS = ROOT / "runs"
+MANIFEST = ROOT / "exercises.toml"
+SYLLABUS = ROOT / "docs" / "syllabus.md"
+
+LESSON_GLOB = "[0-9][0-9]_*"  # NN_topic
+LESSON_NAME = re.compile(r"^(?P<number>\d\d)_(?P<topic>\w+)$")
+EXERCISE_ID = re.compile(r"^(?P<lesson>\d\d)\.(?P<n>\d+)$")
+
+
+def lesson_names(folder: Path = SOLUTIONS) -> list[str]:
+    """The lessons whose scripts are in ``folder``, ``NN_topic``, in course order."""
+    return sorted(p.stem for p in Path(folder).glob(f"{LESSON_GLOB}.py") if LESSON_NAME.match(p.stem))
+
+
+def lesson_of(exercise: str, names: list[str] | None = None) -> str:
+    """The lesson ``NN_topic`` that exercise ``NN.k`` belongs to."""
+    number = EXERCISE_ID.match(exercise)["lesson"]
+    matches = [name for name in (names or lesson_names()) if name[:2] == number]
+    if len(matches) != 1:
+        raise LookupError(f"exercise {exercise}: no single lesson numbered {number} in {SOLUTIONS.name}/")
+    return matches[0]
+
+
+def graded_test_files(lesson: str | None = None) -> list[Path]:
+    """The graded tests of one lesson (``NN`` or ``NN_topic``), or of every lesson."""
+    number = lesson[:2] if lesson else "[0-9][0-9]"
+    return sorted(GRADED_TESTS.glob(f"test_{number}_*.py"))
+
+
+# The environment variables between processes, by the field of Settings they carry.
+ENV = {
+    "work": "COURSE_WORK",  # the folder of lesson files the graded tests load (default: lessons/)
+    "work_label": "COURSE_WORK_LABEL",  # how messages name that folder (a class names the student)
+    "runs": "COURSE_RUNS",  # where lessons log (default: runs/); the course's own checks use a temporary one
+    "record": "GRADE_RECORD",  # the file the grading plugin writes its verdicts to; never seen by student code
+    "call_seconds": "GRADE_CALL_SECONDS",  # wall time of one call of student code
+    "call_memory_mb": "GRADE_CALL_MEMORY_MB",  # address space one call may add to what its process starts with
+}
+OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
+WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
+
+
+@dataclass(frozen=True)
+class Settings:
+    work: Path = LESSONS
+    work_label: str = ""
+    runs: Path = RUNS
+    record: Path | None = None
+    call_seconds: float = 60.0
+    call_memory_mb: int = 1024
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            raw = environ.get(ENV[field.name])
+            if raw:
+                kind = type(getattr(cls, field.name)) if getattr(cls, field.name) is not None else Path
+                values[field.name] = Path(raw) if kind in (Path, type(ROOT)) else kind(raw)
+        return cls(**values)
+
+    def env(self) -> dict[str, str]:
+        """This object as environment variables for a child process (unset fields left out)."""
+        return {ENV[f.name]: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) not in (None, "")}
+
+    @property
+    def label(self) -> str:
+        """How a message names the work folder."""
+        return self.work_label or str(self.work)
