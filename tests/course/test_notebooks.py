@@ -121,12 +121,14 @@ def test_reference_notebooks_write_only_their_logs(notebook_results):
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_every_lesson_ends_with_its_check_cell(demo_results, lesson):
-    nb = jupytext.read(ROOT / "solutions" / f"{lesson}.py", fmt="py:percent")
+def test_every_lesson_ends_with_its_check_cell(lesson):
+    """The build writes it (no source carries one by hand), and it runs only in a notebook's kernel."""
+    nb = jupytext.read(settings.LESSONS / f"{lesson}.py", fmt="py:percent")
     assert is_check_cell(nb.cells[-1]) and f'check("{lesson}")' in nb.cells[-1].source, \
-        f"the last cell of solutions/{lesson}.py is not the check cell of {lesson} (see tbcourse/notebooks.py)"
-    _, done, _ = demo_results
-    assert "checking " not in done[lesson].stdout, f"{lesson}'s check cell ran in `make run` (as a script)"
+        f"the last cell of lessons/{lesson}.py is not the check cell of {lesson} (see tbcourse/authoring/build.py)"
+    assert '"ipykernel" in sys.modules' in nb.cells[-1].source, "the check cell would also run in a script"
+    source = jupytext.read(SOLUTIONS / f"{lesson}.py", fmt="py:percent")
+    assert not any(is_check_cell(cell) for cell in source.cells), f"solutions/{lesson}.py carries a check cell"
 
 
 def test_notebook_edit_earns_its_points_under_make_test(tmp_path):
