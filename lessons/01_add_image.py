@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.kit.events import images
 from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
@@ -35,9 +36,9 @@ from tbcourse.kit.paths import run_dir
 #
 # | step | tensor | `dataformats` | what you see |
 # |---|---|---|---|
-# | 1 | `torch.randn(3, 512, 512)` | CHW | coloured noise, about half of it black |
+# | 1 | `torch.randn(3, 512, 512)` | CHW | coloured noise; about one pixel in eight black |
 # | 2 | `torch.ones(3, 512, 512)` | CHW | white |
-# | 3 | `torch.ones(3, 512, 512) * 1.1` | CHW | white, **the same as step 2** |
+# | 3 | `torch.ones(3, 512, 512) * 1.1` | CHW | white, **the same as step 2** (black in 2021, see below) |
 # | 4 | `torch.rand(512, 512)` | HW | grey noise |
 # | 5 | `torch.rand(512, 512, 3)` | HWC | coloured noise |
 #
@@ -51,26 +52,36 @@ def log_note_images(writer, size=512):
 
 
 # %% [markdown]
-# ### The scaling rule (注意尺度) — and where the notes are out of date
+# ### The scaling rule (注意尺度) — and where the notes' cond2 came from
 #
 # The notes give two conditions:
 #
-# - cond1: pixel values all in [0, 1] → multiplied by 255;
-# - cond2: any value greater than 1 → taken as already in [0, 255] and left unchanged.
+# - cond1: pixel values all in [0, 1] → multiplied by 255 (图片像素值都在[0~1]之间，则默认在此基础上×255);
+# - cond2: pixels are usually in [0, 255], so if any value is greater than 1 the image is taken to be
+#   in that range and left unchanged (如果有像素值有大于1的，则落在此范围，不作改动).
 #
-# **cond2 is not what `add_image` does today.** Look at step 3: `ones * 1.1` has every value above
-# 1, so by cond2 it would be a nearly black image of value 1. TensorBoard shows it white, exactly
-# like step 2. Today's rule (in `torch/utils/tensorboard/summary.py`, function `image`) looks at the
-# **dtype, never at the values**:
+# **cond2 was never torch's rule.** `add_image` has never looked at the values, only at the dtype.
+# When the notes were written (January 2021, torch 1.7), every float image was multiplied by 255
+# and cast to `uint8` **with no clipping**. Step 3's `ones * 1.1` became 1.1 × 255 = 280.5, a number
+# `uint8` cannot hold. C leaves such a cast undefined; on the usual x86 machines it kept the low 8
+# bits, 280 − 256 = 24, a nearly black pixel. That is why the original course code's comment calls
+# step 3 black, and why the notes, seeing a black image whose values were above 1, guessed cond2. In
+# December 2022 pytorch issue 90419 pointed out that these casts are undefined, and torch added the
+# clip. Today's rule (`torch/utils/tensorboard/summary.py`, function `image`, where
+# `_calc_scale_factor` picks the factor) still looks at the **dtype, never at the values**:
 #
 # 1. `uint8` images are stored as they are;
 # 2. every other dtype (float16, float32, float64, …) is converted to float32, **multiplied by 255,
 #    clipped to [0, 255]** and cast to `uint8` (the cast truncates: 127.9 becomes 127).
 #
-# So a float image holding values in [0, 255] comes out almost entirely white, and negative values
-# (half of step 1's `randn`) come out black. Shapes follow `dataformats`: the image is moved to
-# height × width × channels; a single channel (`HW`, or `C == 1`) is repeated into three equal
-# channels (grey); 3 channels are RGB and 4 are RGBA. TensorBoard then stores the result as a PNG.
+# So step 3 is white, exactly like step 2, and a float image holding values in [0, 255] comes out
+# almost entirely white. Every value below 1/255, the negative ones included, becomes 0: that is
+# half of step 1's channel values. But a pixel is black only when all three of its channels are 0,
+# so only about one pixel in eight (½ × ½ × ½) is black; the demo counts them.
+#
+# Shapes follow `dataformats`: the image is moved to height × width × channels; a single channel
+# (`HW`, or `C == 1`) is repeated into three equal channels (grey); 3 channels are RGB and 4 are
+# RGBA. TensorBoard then stores the result as a PNG.
 #
 # `tests/errata/` proves this against the installed torch, so a future change of the rule shows up as
 # a failing test rather than as a wrong lesson.
@@ -98,7 +109,8 @@ def as_displayable(img):
 # ## Run it
 #
 # The demo logs the five steps, then an image in [0, 255] twice: as it is (white) and through
-# `as_displayable` (correct). It also prints what `displayed_pixels` predicts for a few tensors.
+# `as_displayable` (correct). It reads step 1 back from the event file and counts its zeros, and it
+# prints what `displayed_pixels` predicts for a few tensors.
 
 # %%
 if __name__ == "__main__":
@@ -110,6 +122,10 @@ if __name__ == "__main__":
     writer.add_image("pixels_0_255/as_float", gradient, 0)
     writer.add_image("pixels_0_255/as_displayable", as_displayable(gradient), 0)
     writer.close()
+
+    step1 = images(logdir, "fake_img")[1]  # the stored PNG, (512, 512, 3)
+    print(f"step 1, randn: {(step1 == 0).mean():.1%} of the channel values are 0, "
+          f"{(step1 == 0).all(axis=2).mean():.1%} of the pixels are black")
 
     for name, tensor, fmt in [
         ("ones * 1.1, CHW", torch.ones(3, 2, 2) * 1.1, "CHW"),

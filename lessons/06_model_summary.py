@@ -37,7 +37,8 @@ from tbcourse.kit.paths import run_dir
 #
 # - `model` — the PyTorch model (pytorch模型).
 # - `input_size` — the shape of **one** sample, without the batch dimension: `(3, 32, 32)`.
-# - `batch_size` — only what the table prints as the first dimension (-1 means "any").
+# - `batch_size` — the batch size the table is for: its first dimension (-1 means "any") and its
+#   memory estimates (see below).
 # - `device` — `"cuda"` or `"cpu"`; anything else fails an `assert`.
 #
 # Three things about today's torchsummary (1.5.1, the last release):
@@ -45,16 +46,22 @@ from tbcourse.kit.paths import run_dir
 # 1. **`device="cuda"` is the default.** It decides where the random input goes: to the GPU when
 #    one is available, else silently to the CPU. On a CPU-only laptop the default therefore works;
 #    on a machine with a GPU it sends the input to the GPU while a model that is still on the CPU
-#    waits there, and the forward pass fails. Pass the device your model is on: `device="cpu"`.
+#    waits there (torchsummary never moves the model), and the forward pass fails. Pass the device
+#    your model is on: `device="cpu"`.
 # 2. It **prints** the table and **returns `None`**; to use the numbers, capture the printout.
-# 3. It sees **modules, not code**: it hooks every submodule (not `nn.Sequential`, not the model
-#    itself) and, each time one *runs*, adds its `weight` and `bias`. Functional calls
+# 3. It sees **modules, not code**: it hooks every submodule except `nn.Sequential`,
+#    `nn.ModuleList` and the model itself (a `ModuleList` is never called, so it would get no row
+#    anyway) and, each time one *runs*, adds its `weight` and `bias`. Functional calls
 #    (`F.relu`, `F.max_pool2d` in our LeNet) get no row; a layer that runs twice is counted
 #    twice; a parameter not called `weight` or `bias` is not counted at all; and "trainable"
 #    looks only at `weight.requires_grad`.
 #
-# The input is a batch of 2 random samples (2, not 1, so that `BatchNorm` in training mode works),
-# and the batch dimension is printed as -1.
+# The input is always a batch of 2 random samples (2, not 1, so that `BatchNorm` in training mode
+# works), whatever `batch_size` says. `batch_size` is printed as the batch dimension, and it scales
+# two of the sizes at the bottom of the table, and so their total: "Input size (MB)" and
+# "Forward/backward pass size (MB)" (every output kept twice, for its gradient) are for
+# `batch_size` samples, or for one when it is -1. For LeNet, `batch_size=16` turns them from 0.01
+# and 0.05 MB into 0.19 and 0.79 MB; "Params size (MB)" stays 0.23.
 #
 # ## Counting parameters yourself
 #
@@ -120,7 +127,7 @@ def params_size_mb(n_params, bytes_per_param=4):
 #
 # ```python
 # import torchinfo
-# stats = torchinfo.summary(model, input_size=(1, 3, 32, 32))  # the batch dimension is included
+# stats = torchinfo.summary(model, input_size=(1, 3, 32, 32), device="cpu")  # batch dimension included
 # ```
 #
 # Differences that matter:
@@ -129,7 +136,12 @@ def params_size_mb(n_params, bytes_per_param=4):
 #   `stats.trainable_params`, and `stats.summary_list`, one `LayerInfo` per module call with
 #   `var_name`, `output_size`, `num_params`;
 # - `input_size` **includes** the batch dimension, and the table shows the real batch size;
-# - it uses the model's own device (no `"cuda"` default) and runs the model in eval mode;
+# - its `device` defaults to `None`, which with `input_size` means the GPU the model's first
+#   parameter is on, else **the GPU whenever one is available**, else the CPU; and it moves your
+#   model there **in place** (`model.to(device)`), where it stays after the summary. On a machine
+#   with a GPU, a model you built on the CPU comes back on the GPU. Given `input_data` instead of
+#   `input_size`, it moves nothing. Pass `device="cpu"` to keep the model on the CPU, as the demo does;
+# - it runs the model in eval mode, and puts its training mode back afterwards;
 # - it shows the nesting of containers, and a layer that runs twice is marked `(recursive)` and
 #   counted once — but tied weights held by two layers are still counted twice;
 # - its MB is 10⁶ bytes, so LeNet's 245,304 bytes are "0.25" MB there and "0.23" in torchsummary.
@@ -154,9 +166,10 @@ class TiedNet(torch.nn.Module):
 # %% [markdown]
 # ## Run it
 #
-# The demo prints both tables for LeNet, the totals for AlexNet (random weights), and the three
-# different totals of `TiedNet`. `add_text` logs the tables to TensorBoard; text is rendered as
-# Markdown there, so the tables are indented four spaces to show as code.
+# The demo prints both tables for LeNet (torchinfo with `device="cpu"`, so that LeNet stays on the
+# CPU for `output_shapes` on a machine with a GPU), the totals for AlexNet (random weights), and
+# the three different totals of `TiedNet`. `add_text` logs the tables to TensorBoard; text is
+# rendered as Markdown there, so the tables are indented four spaces to show as code.
 
 # %%
 def as_markdown_code(text):
@@ -169,7 +182,7 @@ if __name__ == "__main__":
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         torchsummary.summary(lenet, (3, 32, 32), device="cpu")
-    stats = torchinfo.summary(lenet, input_size=(1, 3, 32, 32), verbose=0)
+    stats = torchinfo.summary(lenet, input_size=(1, 3, 32, 32), verbose=0, device="cpu")
     print(f"torchsummary, LeNet(2), device='cpu':\n{printed.getvalue()}\ntorchinfo, LeNet(2):\n{stats}")
     writer.add_text("lenet/torchsummary", as_markdown_code(printed.getvalue()), 0)
     writer.add_text("lenet/torchinfo", as_markdown_code(str(stats)), 0)
@@ -186,7 +199,7 @@ if __name__ == "__main__":
     tied = TiedNet()
     totals = {"model.parameters()": count_parameters(tied)["total"],
               "torchsummary": summary_totals(tied, (8,))["total"],
-              "torchinfo": torchinfo.summary(tied, input_size=(1, 8), verbose=0).total_params}
+              "torchinfo": torchinfo.summary(tied, input_size=(1, 8), verbose=0, device="cpu").total_params}
     print("TiedNet, total parameters:", totals)
     writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
     writer.close()

@@ -42,7 +42,9 @@ from tbcourse.kit.paths import FACES, run_dir
 #   `TypeError: make_grid() got an unexpected keyword argument 'range'`.
 # - `scale_each` — with `normalize`, rescale every image by its own min and max instead of the
 #   whole batch's (单张图维度标准化).
-# - `pad_value` — the value of the padding pixels (网格线的颜色): 0 is black, 1.0 white.
+# - `pad_value` — the value of the padding pixels (网格线的颜色): 0 is black, 1.0 white. The notes
+#   call the default 0 colourless (通常默认0，无色); it is not: 0 is black, and a default grid has
+#   black lines between its images.
 #
 # ### The shape of a grid
 #
@@ -158,9 +160,10 @@ def log_grid_options(writer, images):
 # ## Reviewing data — 审查数据集
 #
 # The notes end the section with the point of all this: `add_image` with `make_grid` gives a quick,
-# basic review of a data set: whether training samples cross over into the other split
-# (样本之间是否有交叉), and whether their labels are right (标签是否正确). Grids are how you find
-# the faults no loss curve will show you.
+# basic review of a data set: whether the training samples overlap (训练数据样本之间是否有交叉), and
+# whether their labels are right (这些样本的标签是否正确). Overlap means the same sample twice
+# among the training samples, and also a training sample that turns up again in the validation
+# set. Grids are how you find the faults no loss curve will show you.
 #
 # The demo below logs every class folder of both splits as one grid, `review/<split>/<class>`, ten
 # images per row, with white grid lines (`pad_value=1.0`) and no normalisation, so that you see the
@@ -195,6 +198,10 @@ def find_duplicates(a, b):
 # threshold, or a perceptual hash, and then a human look at each candidate pair, since a near
 # duplicate is not always a copy.
 #
+# `find_duplicates(train, valid)` finds the leaks; `find_duplicates(train, train)` answers the notes'
+# other question, copies within the training set: every image pairs with itself, `(i, i)`, so the
+# copies are the pairs with `i < j`.
+#
 # ### Your findings
 #
 # Run the demo, open `review/train/face` and `review/train/not_face` in TensorBoard and look for
@@ -218,7 +225,8 @@ def review_findings():
 #
 # The demo loads a batch of the shipped faces and logs the notes' grid and the option grids, checks
 # `grid_shape` against the grids it made, works the notes' [-1000, 2000] example, logs the review
-# grids of both splits, and prints the pairs `find_duplicates` finds between train and valid.
+# grids of both splits, and prints how many copies `find_duplicates` finds within train and the
+# pairs it finds between train and valid.
 
 # %%
 REVIEW_NROW = 10
@@ -259,6 +267,8 @@ if __name__ == "__main__":
     writer.close()
 
     (train, train_set), (valid, valid_set) = splits["train"], splits["valid"]
+    within = [(i, j) for i, j in find_duplicates(train, train) if i < j]
+    print(f"{len(within)} exact duplicates within train")
     pairs = find_duplicates(train, valid)
     print(f"{len(pairs)} exact duplicates between train and valid:")
     for i, j in pairs:

@@ -38,8 +38,10 @@ from tbcourse.kit.paths import run_dir
 # ```
 #
 # - `model` — the model (模型), an `nn.Module`.
-# - `input_to_model` — an input to feed it (输入给模型的数据): a tensor, or a tuple of tensors for
-#   a model with several inputs. Only its shape and dtype matter; random values are fine.
+# - `input_to_model` — an input to feed it: a tensor, or a tuple of tensors for a model with several
+#   inputs. Only its shape and dtype matter; random values are fine. The notes call it
+#   输出给模型的数据, "the data **output** to the model": a slip for 输入 (input). It is what goes
+#   into the model, and the graph's `input/` node has its shape.
 # - `verbose` — print the traced graph to the console (是否打印计算图结构信息); `False` prints nothing.
 # - `use_strict_trace` — passed to the tracer as `strict`; set it to `False` when `forward`
 #   returns a list or dict.
@@ -110,11 +112,14 @@ def log_graph(writer, model, input_size=(1, 3, 32, 32)):
 # name in the parent. So `AlexNet/Sequential[features]/Conv2d[0]/input.1` lies in `features`
 # and in `features.0` — the same dotted names `model.named_modules()` uses.
 #
-# Two things the scopes do not show, because they never run an operation of their own: an
-# `nn.Identity`, and a container that is only iterated, never called (`nn.ModuleList`,
-# `nn.ModuleDict`). The operations of items called from such a loop get a scope without the
-# list's name — `Net/Block[0]/…` instead of `Net/ModuleList[blocks]/Block[0]/…` — so for such a
-# model the names read from the graph are not all `named_modules()` names.
+# An `nn.Identity` runs no operation and holds no parameter, so it is not in the graph at all. A
+# container that is only iterated, never called (`nn.ModuleList`, `nn.ModuleDict`), shows up in
+# two ways. The **operations** of the items called from such a loop get a scope without the list's
+# name: `Net/Block[0]/Linear[lin]/…`. Their **parameter** nodes, named by the attributes the trace
+# fetched them through, keep it: `Net/ModuleList[blocks]/Block[0]/Linear[lin]/weight/weight.1`.
+# So for such a model the graph's scopes hold both `blocks.0` and `blocks.0.lin` (the
+# `named_modules()` names) and `0` and `0.lin` (names no module has), and so does what
+# `graph_modules` returns.
 
 # %%
 def graph_modules(logdir):

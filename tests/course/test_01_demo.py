@@ -1,4 +1,5 @@
-"""What lesson 01's demo logs: the notes' five steps and the [0, 255] image shown two ways."""
+"""What lesson 01's demo logs: the notes' five steps and the [0, 255] image shown two ways; what it prints
+about step 1."""
 from tbcourse.kit.events import images
 
 
@@ -14,3 +15,12 @@ def test_float_pixels_white_until_made_displayable(demo_runs):
     fixed = images(demo_runs / "01_add_image", "pixels_0_255/as_displayable")[0]
     assert (raw[:, 2:] == 255).all(), "a float image in [0, 255] is white wherever a value exceeds 1"
     assert fixed[0, :, 0].tolist() == list(range(256)), "as_displayable shows the 0..255 ramp"
+
+
+def test_step_1_has_half_its_channels_at_0_and_one_pixel_in_eight_black(demo_runs, demo_results):
+    px = images(demo_runs / "01_add_image", "fake_img")[1]
+    zero, black = (px == 0).mean(), (px == 0).all(axis=2).mean()
+    assert abs(zero - 0.5) < 0.01, f"{zero:.3f} of the channel values are 0"
+    assert abs(black - 0.125) < 0.01, f"{black:.3f} of the pixels are black"
+    said = demo_results[1]["01_add_image"].stdout
+    assert f"{zero:.1%} of the channel values are 0, {black:.1%} of the pixels are black" in said, said

@@ -1,5 +1,6 @@
 """What lesson 02's demo logs: the notes' grid, the option grids and the review grid of every class folder."""
 import json
+from collections import Counter
 
 import numpy as np
 import torch
@@ -35,6 +36,15 @@ def test_review_grid_of_every_class_folder(demo_runs):
         assert steps[0].shape[:2] == want, f"review/{split}/{name}: all {count} images, 10 per row, make {want}"
         first = np.asarray(Image.open(sorted((FACES / split / name).glob("*.png"))[0]))
         assert (steps[0][2:27, 2:27, 0] == first).all(), "the first image of the grid is the first file, unscaled"
+
+
+def test_prints_the_copies_within_train(demo_results):
+    """Counted here from the files' bytes of pixels: every pair of equal images in train/."""
+    files = sorted((FACES / "train").glob("*/*.png"))
+    counts = Counter(np.asarray(Image.open(path).convert("RGB")).tobytes() for path in files)
+    pairs = sum(n * (n - 1) // 2 for n in counts.values())
+    _, done, _ = demo_results
+    assert f"{pairs} exact duplicates within train\n" in done["02_make_grid"].stdout
 
 
 def test_prints_the_leaked_pairs(demo_results):

@@ -1,18 +1,22 @@
-"""Errata for lesson 00: reading gradient histograms. The notes blame a large *last*-layer gradient on
-vanishing gradients; vanishing shows as the *first* layers' gradients being far smaller than the last's,
-and a last-layer gradient that shrinks over the epochs means the loss is getting small."""
+"""Errata for lesson 00: reading gradient histograms. Vanishing shows as the *first* layers' gradients being
+far smaller than the last's (the notes' comparison, read with its 也是); a large last-layer gradient alone
+means a large loss, and one that shrinks over the epochs means the loss is getting small. Also the figures
+the lesson quotes for PyTorch's default initialisation."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def mlp(activation, init, depth=8, width=64, seed=0):
+def mlp(activation, init, depth=8, width=64, seed=0, zero_bias=True):
+    """init None keeps nn.Linear's own initialisation of the weights."""
     torch.manual_seed(seed)
     layers = []
     for _ in range(depth):
         linear = nn.Linear(width, width)
-        init(linear.weight)
-        nn.init.zeros_(linear.bias)
+        if init is not None:
+            init(linear.weight)
+        if zero_bias:
+            nn.init.zeros_(linear.bias)
         layers += [linear, activation()]
     return nn.Sequential(*layers, nn.Linear(width, 2))
 
@@ -36,6 +40,23 @@ def test_relu_with_he_init_keeps_first_layer_gradient():
     for seed in range(3):
         norms = weight_grad_norms(mlp(nn.ReLU, he, seed=seed), seed)
         assert norms[0] > norms[-1] / 100, f"ReLU, seed {seed}: first {norms[0]:.2e}, last {norms[-1]:.2e}"
+
+
+def test_nn_linear_default_init_is_uniform_in_one_over_sqrt_fan_in():
+    torch.manual_seed(0)
+    linear = nn.Linear(64, 64)
+    for values in (linear.weight, linear.bias):
+        assert 0.11 < values.abs().max() <= 1 / 8, f"expected uniform in ±1/8, max |value| {values.abs().max():.4f}"
+
+
+def test_relu_with_default_init_loses_22_to_174_but_not_with_zero_biases():
+    """The lesson's figures: last / first weight-gradient norm over seeds 0-9, default biases and zeroed ones."""
+    factors = {}
+    for zero_bias in (False, True):
+        norms = [weight_grad_norms(mlp(nn.ReLU, None, seed=seed, zero_bias=zero_bias), seed) for seed in range(10)]
+        factors[zero_bias] = [n[-1] / n[0] for n in norms]
+    assert (round(min(factors[False])), round(max(factors[False]))) == (22, 174), factors[False]
+    assert 0.3 <= min(factors[True]) and max(factors[True]) <= 3, factors[True]
 
 
 def test_last_layer_gradient_shrinks_as_the_loss_does():

@@ -1,5 +1,8 @@
-"""Errata for lesson 02: make_grid's `range` is now `value_range`, `nrow` counts images per row, and
-normalize maps to [0, 1] (add_image's ×255 does the rest), not to 0–255."""
+"""Errata for lesson 02: make_grid's `range` is now `value_range`, `nrow` counts images per row,
+normalize maps to [0, 1] (add_image's ×255 does the rest), not to 0–255, and the default pad_value 0 is
+black, not colourless."""
+import inspect
+
 import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
@@ -38,3 +41,14 @@ def test_normalize_maps_to_unit_range_and_add_image_scales(tmp_path):
         w.add_image("grid", grid, 0)
     px = images(tmp_path, "grid")[0]
     assert px.min() == 0 and px.max() == 255, f"expected the PNG to span [0, 255], got [{px.min()}, {px.max()}]"
+
+
+def test_default_pad_value_0_draws_black_lines(tmp_path):
+    """Notes: pad_value 通常默认0，无色 (default 0, colourless). 0 is black: white images get black lines."""
+    assert inspect.signature(make_grid).parameters["pad_value"].default == 0
+    grid = make_grid(torch.ones(4, 3, 4, 4))  # padding 2: lines at rows 0-1 and columns 0-1, 6-7, ...
+    with SummaryWriter(log_dir=str(tmp_path)) as w:
+        w.add_image("grid", grid, 0)
+    px = images(tmp_path, "grid")[0]
+    assert px.shape == (8, 26, 3) and (px[:2] == 0).all() and (px[:, 6:8] == 0).all(), "padding is black"
+    assert (px[2:6, 2:6] == 255).all(), "the images themselves stay white"

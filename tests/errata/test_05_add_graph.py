@@ -1,4 +1,6 @@
-"""Errata for lesson 05: add_graph takes the model first, and warns that torch.jit.trace is deprecated."""
+"""Errata for lesson 05: add_graph takes the model first, and warns that torch.jit.trace is deprecated. Also
+what the lesson says about a GraphDef: input_to_model is the input (the notes wrote 输出, output), and the
+scopes of modules called from a loop over an nn.ModuleList."""
 import inspect
 import re
 import warnings
@@ -50,3 +52,73 @@ def test_verbose_false_prints_nothing_and_true_prints_the_graph(tmp_path, capfd)
         w.add_graph(model, x, verbose=True)
         out = capfd.readouterr().out
     assert out.startswith("graph(") and "aten::linear" in out and "aten::relu" in out, out[:300]
+
+
+def logged_graph(tmp_path, model, x):
+    with SummaryWriter(log_dir=str(tmp_path)) as w, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        w.add_graph(model, x)
+    return graph(tmp_path)
+
+
+def test_input_to_model_is_what_goes_in(tmp_path):
+    """The graph's one input node has the shape of input_to_model."""
+    nodes = logged_graph(tmp_path, LeNet(2), torch.randn(3, 3, 32, 32)).node
+    inputs = [[d.size for d in n.attr["_output_shapes"].list.shape[0].dim] for n in nodes if n.op == "IO Node"
+              and n.name.startswith("input/")]
+    assert inputs == [[3, 3, 32, 32]], inputs
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.relu(self.lin(x))
+
+
+class Net(nn.Module):
+    """Two blocks in an nn.ModuleList, called in a loop; an nn.Identity; a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(), Block()])
+        self.skip = nn.Identity()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.skip(x))
+
+
+def scopes_of(nodes, op):
+    return {node.name.rsplit("/", 1)[0] for node in nodes if node.op == op}
+
+
+def test_modulelist_items_keep_the_list_name_on_parameters_only(tmp_path):
+    nodes = logged_graph(tmp_path, Net(), torch.randn(1, 4)).node
+    blocks = ["Net/ModuleList[blocks]/Block[0]/Linear[lin]", "Net/ModuleList[blocks]/Block[1]/Linear[lin]"]
+    assert scopes_of(nodes, "prim::GetAttr") == \
+        {f"{scope}/{p}" for scope in [*blocks, "Net/Linear[head]"] for p in ("weight", "bias")}
+    assert scopes_of(nodes, "aten::linear") == \
+        {"Net/Block[0]/Linear[lin]", "Net/Block[1]/Linear[lin]", "Net/Linear[head]"}
+    assert scopes_of(nodes, "aten::relu") == {"Net/Block[0]", "Net/Block[1]"}
+    assert not any("Identity" in node.name for node in nodes), "nn.Identity runs nothing: not in the graph"
+
+
+def test_modulelist_model_gives_both_kinds_of_name(tmp_path):
+    """Lesson 05.2's rule (the dotted Type[name] prefixes of every node name) on that graph."""
+    found = set()
+    for node in logged_graph(tmp_path, Net(), torch.randn(1, 4)).node:
+        path = []
+        for part in node.name.split("/")[1:]:
+            match = re.fullmatch(r"[^\[\]]+\[(.+)\]", part)
+            if not match:
+                break
+            path.append(match[1])
+            found.add(".".join(path))
+    named = {name for name, _ in Net().named_modules() if name and name != "skip"}
+    assert named == {"blocks", "blocks.0", "blocks.0.lin", "blocks.1", "blocks.1.lin", "head"}
+    assert found == named | {"0", "0.lin", "1", "1.lin"}, sorted(found)

@@ -102,7 +102,7 @@ def test_count_parameters(rng, case):
         got = lesson.count_parameters(LeNet(2))
         assert got == LENET, f"LeNet(2): expected {LENET}, got {got}"
         alexnet = torchvision.models.alexnet(weights=None)
-        stats = torchinfo.summary(alexnet, input_size=(1, 3, 224, 224), verbose=0)
+        stats = torchinfo.summary(alexnet, input_size=(1, 3, 224, 224), verbose=0, device="cpu")
         assert stats.total_params == own_counts(alexnet)["total"] == 61_100_840, "torchinfo and the test disagree"
         check_counts(alexnet, "AlexNet")
     else:
@@ -113,7 +113,7 @@ def test_count_parameters(rng, case):
 def torchinfo_shapes(model, input_size):
     """Leaf layer qualified name -> output shape with the batch dimension as -1, from torchinfo's summary_list."""
     shapes = {}
-    for info in torchinfo.summary(model, input_size=(1, *input_size), verbose=0).summary_list:
+    for info in torchinfo.summary(model, input_size=(1, *input_size), verbose=0, device="cpu").summary_list:
         if info.is_leaf_layer:
             parts, node = [], info
             while node.parent_info is not None:
