@@ -25,9 +25,9 @@ run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
 	$(PY) -m tbcourse.grading.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
 
-grade: $(STAMP) ## grade a class: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
+grade: $(STAMP) ## grade a class inside bubblewrap: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one subfolder per student)"; exit 2; }
-	$(PY) -m tbcourse.grading.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON))
+	$(PY) -m tbcourse.grading.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON)) $(if $(TRUSTED),--trusted)
 
 check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
 	$(PY) -m pytest -q -rs --durations=15

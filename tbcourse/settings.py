@@ -9,6 +9,7 @@
 """
 import os
 import re
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -58,7 +59,11 @@ ENV = {
     "record": "GRADE_RECORD",  # the file the grading plugin writes its verdicts to; never seen by student code
     "call_seconds": "GRADE_CALL_SECONDS",  # wall time of one call of student code
     "call_memory_mb": "GRADE_CALL_MEMORY_MB",  # address space one call may add to what its process starts with
+    "start_method": "COURSE_START_METHOD",  # how student code is run: fork, spawn or bwrap (tbcourse.grading.worker)
+    "scratch": "GRADE_SCRATCH",  # the one folder that sandboxed student code may write to (bwrap)
+    "checks_tmp": "GRADE_CHECKS_TMP",  # the checks' temporary folder, which sandboxed student code may read
 }
+START_METHODS = ("fork", "spawn", "bwrap")
 OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
 WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
 
@@ -71,6 +76,9 @@ class Settings:
     record: Path | None = None
     call_seconds: float = 60.0
     call_memory_mb: int = 1024
+    start_method: str = ""  # empty: fork where the platform forks safely (Linux), else spawn
+    scratch: Path | None = None
+    checks_tmp: Path | None = None
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -86,6 +94,15 @@ class Settings:
     def env(self) -> dict[str, str]:
         """This object as environment variables for a child process (unset fields left out)."""
         return {ENV[f.name]: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) not in (None, "")}
+
+    @property
+    def method(self) -> str:
+        """The start method in force: the one set, else fork on Linux and spawn elsewhere."""
+        if self.start_method:
+            if self.start_method not in START_METHODS:
+                raise ValueError(f"{ENV['start_method']}={self.start_method}: expected one of {', '.join(START_METHODS)}")
+            return self.start_method
+        return "fork" if sys.platform.startswith("linux") else "spawn"
 
     @property
     def label(self) -> str:

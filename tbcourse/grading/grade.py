@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tbcourse.grading import boundary
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
-from tbcourse.settings import GRADED_TESTS, REPORTS, ROOT, Settings, graded_test_files
+from tbcourse.settings import ENV, GRADED_TESTS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
 
 CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
 ALL_TESTS_SECONDS = 1800
@@ -46,35 +47,43 @@ def test_files(lesson: str | None) -> list[Path]:
     return files
 
 
-def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None) -> dict:
-    """nodeid -> {"exercise", "points", "passed", "message"}, for every graded test in ``targets``."""
-    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as tmp:
-        record_path = Path(tmp.name)
-    settings = Settings(work=work, record=record_path, call_seconds=call_seconds)
-    child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider",
-               "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
-               f"--timeout={max(120, 4 * call_seconds)}"]
-    try:
-        child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
-        death = f"the grading process ended early (exit code {child.returncode}); see {log.name}"
-    except subprocess.TimeoutExpired:
-        death = f"grading stopped after {ALL_TESTS_SECONDS} s"
+def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None,
+              boundary: bool = False) -> tuple[dict, bool]:
+    """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
+    the grading process finished). With ``boundary``, student code runs inside bubblewrap
+    (``tbcourse.grading.boundary``): it may read the checks' temporary folder and write only a scratch one."""
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
+        scratch.mkdir()
+        checks.mkdir()
+        settings = Settings(work=work, record=record_path, call_seconds=call_seconds,
+                            **(dict(start_method="bwrap", scratch=scratch, checks_tmp=checks) if boundary else {}))
+        child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider",
+                   "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
+                   f"--timeout={max(120, 4 * call_seconds)}", f"--basetemp={checks / 'pytest'}"]
+        try:
+            child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
+            finished = child.returncode in (0, 1)  # all passed, or some failed: anything else is the grader's end
+            death = f"the grading process ended early (exit code {child.returncode}); see {log.name}"
+        except subprocess.TimeoutExpired:
+            finished, death = False, f"grading stopped after {ALL_TESTS_SECONDS} s"
+        lines = record_path.read_text(encoding="utf-8").splitlines() if record_path.exists() else []
     tests = {}
-    for line in record_path.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         rec = json.loads(line)
         if rec["event"] == "collected":
             tests[rec["test"]] = {"exercise": rec["exercise"], "points": rec["points"]}
         elif rec["event"] == "result":
             tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
-    record_path.unlink()
     if not tests:
         raise GradingError(f"the graded tests could not be collected; see {log.name}")
-    for rec in tests.values():  # student code runs in children of its own, so this is the grader's failure
+    finished &= all("passed" in rec for rec in tests.values())
+    for rec in tests.values():  # student code runs in processes of its own, so this is the grader's failure
         rec.setdefault("passed", False)
         rec.setdefault("message", death)
-    return tests
+    return tests, finished
 
 
 def score(tests: dict) -> dict[str, Result]:
@@ -115,14 +124,15 @@ def scorecard(results: dict[str, dict]) -> str:
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
-                 env: dict | None = None) -> dict:
-    """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``."""
+                 env: dict | None = None, boundary: bool = False) -> dict:
+    """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``.
+    ``finished`` is False when the grading process itself died: such a grade is not to be kept."""
     synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
-        tests = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env)
+        tests, finished = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env, boundary)
     results = score(tests)
-    return {"work": str(work), "synced": synced, "total": sum(r.points for r in results.values()),
+    return {"work": str(work), "synced": synced, "finished": finished, "total": sum(r.points for r in results.values()),
             "max": sum(r.max for r in results.values()), "exercises": {ex: asdict(r) for ex, r in results.items()}}
 
 
@@ -132,15 +142,27 @@ def main(argv=None) -> int:
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--report", default=str(REPORTS / "grade.json"))
     parser.add_argument("--timeout", type=float, default=CALL_SECONDS, help="seconds one call of student code may run")
+    parser.add_argument("--start-method", choices=START_METHODS[:2],
+                        help="how student code is started: fork (Linux's default) or spawn (elsewhere)")
+    parser.add_argument("--boundary", action="store_true", help="run student code inside bubblewrap, as make grade does")
     args = parser.parse_args(argv)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():
         print(f"error: {work} is not a folder", file=sys.stderr)
         return 2
-    print(f"grading {work} ...", flush=True)
+    if args.boundary:
+        try:
+            boundary.check()
+        except boundary.BoundaryMissing as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    env = {ENV["start_method"]: args.start_method} if args.start_method else {}
+    how = "inside bubblewrap" if args.boundary else \
+        f"in processes of its own ({args.start_method or Settings().method}), not in a sandbox: fine for your own work"
+    print(f"grading {work} (student code runs {how}) ...", flush=True)
     log = report.with_suffix(".log")
     try:
-        content = grade_folder(work, log, args.lesson, args.timeout)
+        content = grade_folder(work, log, args.lesson, args.timeout, env, args.boundary)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,8 +3,9 @@
 Each subfolder of DIR is one student, named by the folder: a clone of the course (its ``lessons/``
 is graded) or just the student's lesson files. Only the lesson files (``NN_topic.py``, and notebooks
 paired with them) are copied out and graded with the course's own tests; a submission's tests,
-conftest.py, pytest.ini or Makefile are never used. Two students are graded at a time, each in its own
-processes. Every student's result is kept in ``reports/grades/<student>.json`` with a fingerprint of
+conftest.py, pytest.ini or Makefile are never used, and no symbolic link in it is followed. Student code
+runs inside bubblewrap (``tbcourse.grading.boundary``) unless ``--trusted`` says the code is trusted. Two
+students are graded at a time, each in its own processes. Every student's result is kept in ``reports/grades/<student>.json`` with a fingerprint of
 the files graded and of the course's tests, so an interrupted run loses nothing and a rerun regrades
 only what changed.
 """
@@ -12,12 +13,13 @@ import argparse
 import csv
 import hashlib
 import json
-import shutil
+import os
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from tbcourse.grading import boundary
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
@@ -28,10 +30,18 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students sh
 
 def lesson_files(submission: Path) -> list[Path]:
     """The student's lesson files: from ``lessons/`` in a clone of the course, else the folder itself."""
-    folder = submission / "lessons" if (submission / "lessons").is_dir() else submission
+    lessons = submission / "lessons"
+    folder = lessons if lessons.is_dir() and not lessons.is_symlink() else submission
     names = set(lesson_names())
-    return sorted(p for p in folder.iterdir() if p.is_file() and (p.stem in names and p.suffix in (".py", ".ipynb")
-                                                               or p.name == NOTEBOOK_STATE))
+    return sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_file()
+                  and (p.stem in names and p.suffix in (".py", ".ipynb") or p.name == NOTEBOOK_STATE))
+
+
+def copy_file(source: Path, dest: Path, limit: int = 50 * 2**20) -> None:
+    """Copy a regular file, refusing a symbolic link even if one appeared since it was listed."""
+    fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as src, open(dest, "xb") as out:
+        out.write(src.read(limit))
 
 
 def grading_inputs() -> list[Path]:
@@ -54,7 +64,8 @@ def fingerprint(files: list[Path], lesson: str | None) -> str:
     return digest.hexdigest()
 
 
-def grade_student(submission: Path, reports: Path, lesson: str | None, call_seconds: int) -> dict:
+def grade_student(submission: Path, reports: Path, lesson: str | None, call_seconds: float,
+                  boundary: bool = True) -> dict:
     """The student's record, from the cache when nothing changed since it was made."""
     files = lesson_files(submission)
     cache = reports / "grades" / f"{submission.name}.json"
@@ -65,12 +76,16 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
     if any(p.name != NOTEBOOK_STATE for p in files):
         with tempfile.TemporaryDirectory() as tmp:
             for path in files:
-                shutil.copy2(path, Path(tmp) / path.name)
+                copy_file(path, Path(tmp) / path.name)
             try:
                 record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
-                                      call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{submission.name}'s work"})
+                                      call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{submission.name}'s work"},
+                                      boundary)
             except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
                 return {**record, "student": submission.name, "status": f"not graded: {err}"}
+        if not record.pop("finished"):  # the grading process died: shown, but not kept, so a rerun retries
+            return {**record, "student": submission.name, "files": [p.name for p in files],
+                    "status": "not graded: the grading process died; run make grade again"}
         record["status"] = "graded"
     record.update(student=submission.name, fingerprint=stamp, files=[p.name for p in files])
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +103,11 @@ def write_feedback(record: dict, path: Path):
                     f"```\n{body}\n```\n")
 
 
+def cell(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula (a leading = + - @ tab or return is quoted)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_gradebook(records: dict[str, dict], path: Path):
     """One row per student, one column per exercise; rewritten whole and atomically."""
     ids = sorted({ex for rec in records.values() for ex in rec["exercises"]} or exercises())
@@ -98,7 +118,7 @@ def write_gradebook(records: dict[str, dict], path: Path):
         for name in sorted(records):
             rec = records[name]
             points = [rec["exercises"].get(ex, {}).get("points", 0) for ex in ids]
-            table.writerow([name, *points, rec["total"], rec["max"] or "", rec["status"]])
+            table.writerow([cell(name), *points, rec["total"], rec["max"] or "", cell(rec["status"])])
     tmp.replace(path)
 
 
@@ -109,14 +129,24 @@ def main(argv=None) -> int:
     parser.add_argument("--lesson", help="grade one lesson only, e.g. 01")
     parser.add_argument("--jobs", type=int, default=2, help="students graded at once")
     parser.add_argument("--timeout", type=float, default=CALL_SECONDS, help="seconds one call of student code may run")
+    parser.add_argument("--trusted", action="store_true",
+                        help="run student code without bubblewrap: only for code you trust (your own, a test class)")
     args = parser.parse_args(argv)
-    students = sorted(p for p in args.submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not args.trusted:
+        try:
+            boundary.check()
+        except boundary.BoundaryMissing as err:
+            print(f"error: {err}\n(or, for code you trust, make grade TRUSTED=1)", file=sys.stderr)
+            return 2
+    students = sorted(p for p in args.submissions.iterdir()
+                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     if not students:
         print(f"error: no student folders in {args.submissions}", file=sys.stderr)
         return 2
     records = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout): s for s in students}
+        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout, not args.trusted): s
+                for s in students}
         for n, job in enumerate(as_completed(jobs), start=1):
             rec = records[jobs[job].name] = job.result()
             write_gradebook(records, args.reports / "gradebook.csv")

@@ -25,6 +25,7 @@ the notebook.
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -66,7 +67,14 @@ def _load_state(folder: Path) -> dict:
 
 
 def _save_state(folder: Path, state: dict) -> None:
-    (folder / STATE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(folder / STATE, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file, never through a symbolic link (a link at ``path`` is an error, not followed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
 
 
 def sync(work_dir) -> list[str]:
@@ -79,6 +87,9 @@ def sync(work_dir) -> list[str]:
     state, said = _load_state(folder), []
     for notebook in sorted(folder.glob(f"{LESSON_GLOB}.ipynb")):
         script, lesson = notebook.with_suffix(".py"), notebook.stem
+        if notebook.is_symlink() or script.is_symlink():
+            said.append(f"{notebook.name} or {script.name} is a symbolic link: not synced; graded {script.name} as it is")
+            continue
         try:
             wanted = to_script(jupytext.read(notebook, fmt="ipynb"))
         except Exception as err:  # a corrupt notebook must not stop the grade
@@ -99,12 +110,12 @@ def sync(work_dir) -> list[str]:
         note = ""
         if script_edited:
             backup = script.with_name(f"{script.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-            backup.write_text(current, encoding="utf-8")
+            write_text(backup, current)
             note = f" (the script's own text is kept in {backup.name})"
-        script.write_text(wanted, encoding="utf-8")
+        write_text(script, wanted)
         state[lesson] = _sha(wanted)
         said.append(f"synced {script.name} from {notebook.name}{note}")
-    if state:
+    if state and not (folder / STATE).is_symlink():
         _save_state(folder, state)
     return said
 

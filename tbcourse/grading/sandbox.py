@@ -1,40 +1,52 @@
-"""Run one call of student code in a forked child, and take back only plain data.
+"""The checks' side of a call of student code: start it apart, wait for it, and believe only plain data.
 
-The graded tests check in the parent process; the student's module is imported and called only in
-a child forked for that call. Whatever the student's code does there — patch torch or numpy, call
-``os._exit``, loop forever, exhaust memory — it cannot touch the checks, and it costs that call only.
+The graded tests check in their own process; the student's module is imported and called only in the
+worker (``tbcourse.grading.worker``), started as the ``start_method`` setting says: a child forked for
+each call (Linux), a warm worker per lesson started with spawn (Windows, macOS, or
+``COURSE_START_METHOD=spawn``), or one worker per grade inside bubblewrap (``make grade``). Whatever the
+student's code does there — patch torch or numpy, call ``os._exit``, loop forever, exhaust memory — it
+cannot touch the checks, and it costs that call only.
 
-- Arguments are inherited through the fork (models keep their gradients). A ``SummaryWriter``
-  argument is replaced in the child by a new writer on the same log folder, flushed after the call.
-- Tensor arguments that the call changed in place (the notes' ``transpose_``) are changed the same
-  way in the parent afterwards, so a test can see it.
-- The result comes back pickled and is unpickled with an allow-list (builtins, numpy, torch), so an
-  object of the student's own class — one that claims to equal anything — cannot come back. A module,
-  parameter or tensor that came in as (part of) an argument comes back as the parent's own object.
+- A ``SummaryWriter`` argument is replaced in the worker by a writer of its own, flushed after the call;
+  inside bubblewrap it writes to the scratch folder and only its event files are copied back.
+- Tensor arguments that the call changed in place (the notes' ``transpose_``) are changed the same way
+  here afterwards, so a test can see it.
+- The reply is decoded by ``tbcourse.grading.wire``, which rebuilds only plain data: an object of the
+  student's own class — one that claims to equal anything — cannot come back, and nothing in a reply can
+  run code here. A module, parameter or tensor of the arguments comes back as the checks' own object.
 - The course's contract holds for every call: a ``SummaryWriter`` it was given is not closed, and no
   hook is left on a model it was given.
 - Limits (``tbcourse.settings.Settings``): ``call_seconds`` per call, ``call_memory_mb`` of address space
-  beyond what the child starts with.
+  beyond what the worker had when the call started.
 """
 import ast
+import atexit
 import builtins
-import importlib.util
+import importlib
 import io
 import multiprocessing
 import os
-import pickle
-import resource
+import queue
+import shutil
 import signal
-import traceback
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
-import torch
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.grading import boundary, wire
+from tbcourse.grading.worker import Request, RequestPickler, read_frame, run_call, write_frame
 from tbcourse.settings import ENV, LESSONS, SOLUTIONS, Settings, lesson_names
 
 TIMED_OUT = "ran past the time limit"
+MAX_EVENT_FILE = 256 * 2**20
+
+
+class StudentError(Exception):
+    """An exception raised by student code that is not one of Python's own types."""
 
 
 def lesson_imports(folders=(SOLUTIONS, LESSONS)) -> list[str]:
@@ -51,54 +63,13 @@ def lesson_imports(folders=(SOLUTIONS, LESSONS)) -> list[str]:
     return sorted(name for name in found if name.split(".")[0] != "tbcourse")
 
 
-# Imported here, once, so that a forked child finds them loaded instead of importing them on every call.
-for _name in lesson_imports():
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError:  # ``from package import name`` where the name is not a module
-        pass
-SAFE_BUILTINS = {"set", "frozenset", "slice", "complex", "range", "bytearray", "getattr"}
-SAFE_PREFIXES = ("torch.", "numpy.", "collections.OrderedDict")
-
-
-class StudentError(Exception):
-    """An exception raised by student code that is not one of Python's own types."""
-
-
-class ArgumentPickler(pickle.Pickler):
-    """Pickles the arguments' own modules, parameters and tensors as references to them."""
-
-    def __init__(self, file, args, kwargs):
-        super().__init__(file)
-        self.known = {}
-        for key, value in [*enumerate(args), *kwargs.items()]:
-            if isinstance(value, torch.nn.Module):
-                self.known.update({id(m): (key, "module", name) for name, m in value.named_modules()})
-                self.known.update({id(p): (key, "parameter", name) for name, p in value.named_parameters()})
-            elif isinstance(value, torch.Tensor):
-                self.known[id(value)] = (key, "argument", "")
-
-    def persistent_id(self, obj):
-        return self.known.get(id(obj))
-
-
-class PlainDataUnpickler(pickle.Unpickler):
-    def __init__(self, file, args=(), kwargs=None):
-        super().__init__(file)
-        self.args, self.kwargs = args, kwargs or {}
-
-    def persistent_load(self, pid):
-        key, kind, name = pid
-        value = self.args[key] if isinstance(key, int) else self.kwargs[key]
-        if not name:
-            return value
-        return value.get_submodule(name) if kind == "module" else value.get_parameter(name)
-
-    def find_class(self, module, name):
-        if (module == "builtins" and name in SAFE_BUILTINS) or f"{module}.{name}".startswith(SAFE_PREFIXES) \
-                or module in ("torch", "numpy"):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name}")
+PRELOAD = lesson_imports()
+if Settings.from_env().method == "fork":  # so that a forked child finds them loaded instead of importing them
+    for _name in PRELOAD:
+        try:
+            importlib.import_module(_name)
+        except ModuleNotFoundError:  # ``from package import name`` where the name is not a module
+            pass
 
 
 def import_problem(path: Path) -> str | None:
@@ -111,144 +82,219 @@ def import_problem(path: Path) -> str | None:
 
 
 def call(path: Path, function: str | None, args: tuple, kwargs: dict):
-    """``function(*args, **kwargs)`` from the lesson file ``path``, run in a child process.
+    """``function(*args, **kwargs)`` from the lesson file ``path``, run apart from the checks.
 
-    With ``function`` None the child only imports the file."""
-    seconds = Settings.from_env().call_seconds
+    With ``function`` None the worker only imports the file."""
+    settings = Settings.from_env()
+    if settings.method == "fork":
+        payload = _fork_call(path, function, args, kwargs, settings)
+    else:
+        payload = _worker_call(path, function, args, kwargs, settings)
+    return _unpack(payload, path, function, args, kwargs, settings)
+
+
+def _fork_call(path, function, args, kwargs, settings):
     reader, writer = multiprocessing.Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the child: never returns
         reader.close()
         try:
-            reply = _run_in_child(path, function, args, kwargs)
-        except BaseException as err:  # noqa: BLE001 - the child reports everything, then ends
-            reply = ("crash", f"{type(err).__name__}: {err}")
-        try:
-            writer.send_bytes(pickle.dumps(reply))
+            import torch
+
+            torch.set_num_threads(1)  # the parent's OpenMP pool does not survive fork; one thread is safe
+            os.environ.pop(ENV["record"], None)  # the record of verdicts is none of the child's business
+            writer.send_bytes(run_call(path, function, args, kwargs, settings.call_memory_mb))
         finally:
             os._exit(0)
     writer.close()
     try:
-        if not reader.poll(seconds):
+        if not reader.poll(settings.call_seconds):
             os.kill(pid, signal.SIGKILL)
-            raise _fail(f"{TIMED_OUT} ({seconds:.0f}s) {_doing(path, function)}: an endless loop, or far too slow?")
+            raise _timed_out(path, function, settings)
         try:
-            payload = reader.recv_bytes()
+            return reader.recv_bytes()
         except EOFError:
             raise _fail(f"{_doing(path, function)} ended the process ({_status(pid)}): does it call os._exit "
                         "or sys.exit, crash, or use too much memory?") from None
     finally:
         reader.close()
         _reap(pid)
-    return _unpack(payload, function, args, kwargs)
 
 
-def _run_in_child(path, function, args, kwargs):
-    torch.set_num_threads(1)  # the parent's OpenMP pool does not survive fork; one thread is safe
-    os.environ.pop(ENV["record"], None)  # the grader's record of verdicts is none of the child's business
-    extra = _memory_mb() * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + extra, resource.RLIM_INFINITY))
-    spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
+class Worker:
+    """A warm worker process and its channel: one request at a time, each reply awaited with a time limit."""
+
+    def __init__(self, command: list[str], env: dict):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                        start_new_session=hasattr(os, "setsid"))
+        self.replies = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                frame = read_frame(self.process.stdout.fileno())
+            except OSError:
+                frame = None
+            self.replies.put(frame)
+            if frame is None:
+                return
+
+    def call(self, request: bytes, seconds: float) -> bytes | None:
+        """The reply; None when the worker died; TimeoutError when it did not answer in time."""
+        try:
+            write_frame(self.process.stdin.fileno(), request)
+        except OSError:
+            return None
+        try:
+            return self.replies.get(timeout=seconds)
+        except queue.Empty:
+            raise TimeoutError from None
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()
+
+
+_workers: dict[str, Worker] = {}
+atexit.register(lambda: [w.close() for w in _workers.values()])
+
+
+def _worker_for(path, settings) -> tuple[str, Worker]:
+    """spawn: one worker per lesson, which runs calls itself. bwrap: one per grade, which forks per call."""
+    key = str(path) if settings.method == "spawn" else "bwrap"
+    if key not in _workers or _workers[key].process.poll() is not None:
+        env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
+        preload = f"--preload={','.join(PRELOAD)}"
+        if settings.method == "spawn":
+            command = [sys.executable, "-m", "tbcourse.grading.worker", preload]
+        else:
+            if settings.scratch is None:
+                raise _fail(f"the bwrap start method needs a scratch folder ({ENV['scratch']})")
+            readable = [Path(path).parent, *([settings.checks_tmp] if settings.checks_tmp else [])]
+            env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+            command = boundary.command(readable, settings.scratch, [preload], env)
+        _workers[key] = Worker(command, env)
+    return key, _workers[key]
+
+
+_calls = iter(range(1, sys.maxsize))
+
+
+def _worker_call(path, function, args, kwargs, settings):
+    writer_dirs = {}
+    if settings.method == "bwrap":
+        folder = settings.scratch / f"call{next(_calls)}"
+        for n, value in enumerate([*args, *kwargs.values()]):
+            if isinstance(value, SummaryWriter):
+                writer_dirs[id(value)] = str(folder / f"writer{n}")
+    buffer = io.BytesIO()
+    RequestPickler(buffer, writer_dirs).dump(Request(str(path), function, args, kwargs, settings.call_memory_mb))
+    key, worker = _worker_for(path, settings)
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as err:
-        return ("failed", f"{path.name} does not compile: line {err.lineno}: {err.msg}")
-    except BaseException as err:  # noqa: BLE001 - SystemExit too: an import must not end the grade
-        return ("failed", f"importing {path.name} raised {type(err).__name__}: {err}")
-    if function is None:
-        return ("returned", pickle.dumps(None), {})
-    target = getattr(module, function, None)
-    if not callable(target):
-        return ("failed", f"{path.name} has no function {function}(); keep the syllabus's name and signature")
-    writers = {}
-    args = tuple(_own_writer(a, writers) for a in args)
-    kwargs = {k: _own_writer(v, writers) for k, v in kwargs.items()}
-    hooks = _hook_count(args, kwargs)
-    try:
-        result = target(*args, **kwargs)
-    except BaseException as err:  # noqa: BLE001
-        return ("raised", type(err).__name__, str(err), _where(err, path))
+        reply = worker.call(buffer.getvalue(), settings.call_seconds)
+    except TimeoutError:
+        worker.close()
+        del _workers[key]
+        raise _timed_out(path, function, settings) from None
     finally:
-        closed = any(w.file_writer is None for w in writers.values())
-        for w in writers.values():
-            w.close()
-    if closed:
-        return ("failed", f"{function}() closed the SummaryWriter it was given: the caller owns it, so "
-                            "log with it and leave it open")
-    if _hook_count(args, kwargs) > hooks:
-        return ("failed", f"{function}() left hooks on the model it was given: keep each handle that "
-                            "register_forward_hook returns and call .remove() when done")
-    changed = {i: a for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
-    changed.update({k: v for k, v in kwargs.items() if isinstance(v, torch.Tensor)})
+        _take_back_event_files(writer_dirs, [*args, *kwargs.values()])
+    if reply is None:
+        code = worker.process.wait()
+        del _workers[key]
+        raise _fail(f"{_doing(path, function)} ended the process (exit code {code}): does it call os._exit or "
+                    "sys.exit, crash, or use too much memory?")
+    return reply
+
+
+def _take_back_event_files(writer_dirs, values):
+    """Copy the event files a sandboxed call wrote for each writer into that writer's own folder: regular
+    files only, no link followed, none overwritten, each at most MAX_EVENT_FILE bytes."""
+    for value in values:
+        if id(value) not in writer_dirs:
+            continue
+        written = Path(writer_dirs[id(value)])
+        try:
+            entries = list(os.scandir(written))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("events.out.tfevents.") and entry.is_file(follow_symlinks=False) \
+                    and entry.stat(follow_symlinks=False).st_size <= MAX_EVENT_FILE:
+                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "rb") as source, open(Path(value.log_dir) / entry.name, "xb") as target:
+                    shutil.copyfileobj(source, target)
+    if writer_dirs:
+        shutil.rmtree(Path(next(iter(writer_dirs.values()))).parent, ignore_errors=True)
+
+
+def _unpack(payload, path, function, args, kwargs, settings):
     try:
-        buffer = io.BytesIO()
-        ArgumentPickler(buffer, args, kwargs).dump(result)
-        return ("returned", buffer.getvalue(), changed)
-    except Exception as err:  # noqa: BLE001
-        return ("failed", f"{function}() returned something that cannot be checked ({type(result).__name__}: "
-                          f"{err}); return plain data (tensors, arrays, numbers, lists, dicts)")
-
-
-def _hook_count(args, kwargs) -> int:
-    modules = [m for v in [*args, *kwargs.values()] if isinstance(v, torch.nn.Module) for m in v.modules()]
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in modules)
-
-
-def _own_writer(value, writers):
-    if isinstance(value, SummaryWriter):
-        return writers.setdefault(id(value), SummaryWriter(log_dir=value.log_dir))
-    return value
-
-
-def _unpack(payload, function, args, kwargs):
-    reply = _load(payload, function)
-    kind = reply[0]
-    if kind in ("failed", "crash"):
-        raise _fail(reply[1])
+        reply = wire.decode(payload)
+        kind = reply[0]
+        if kind in ("failed", "died"):
+            message = reply[1] if kind == "failed" else f"{_doing(path, function)} ended the process: {reply[1]}"
+            raise _fail(str(message))
+        if kind == "raised":
+            _, name, message, where = reply
+            if not all(isinstance(s, str) for s in (name, message, where)):
+                raise wire.WireError("a malformed exception")
+        elif kind != "returned" or not isinstance(reply[1], bytes) or not isinstance(reply[2], bytes):
+            raise wire.WireError(f"an unknown reply {kind!r:.40}")
+    except (wire.WireError, TypeError, ValueError, IndexError) as err:
+        raise _fail(f"{_doing(path, function)}: the reply could not be read ({err})") from None
     if kind == "raised":
-        _, name, message, where = reply
         if name == "MemoryError":
-            message = f"the call needed more memory than the grader allows ({_memory_mb()} MB)"
+            message = f"the call needed more memory than the grader allows ({settings.call_memory_mb} MB)"
         error = getattr(builtins, name, None)
         if isinstance(error, type) and issubclass(error, Exception) and name not in ("AssertionError", "MemoryError"):
             raise error(f"{message}{where}")
         raise StudentError(f"{name}: {message}{where}")
     _, result, after = reply
-    for key, new in after.items():
-        old = args[key] if isinstance(key, int) else kwargs[key]
-        if old.shape != new.shape or old.stride() != new.stride() or not torch.equal(old, new):
-            old.data = new
-    return _load(result, function, args, kwargs)
-
-
-def _load(payload, function, args=(), kwargs=None):
     try:
-        return PlainDataUnpickler(io.BytesIO(payload), args, kwargs).load()
-    except pickle.UnpicklingError as err:
+        changed = wire.decode(after)
+        if not isinstance(changed, dict):
+            raise wire.WireError("a malformed reply")
+        for key, new in changed.items():
+            old = _argument(args, kwargs, key)
+            if old.shape != new.shape or old.stride() != new.stride() or not bool((old == new).all()):
+                old.data = new.detach()
+        return wire.decode(result, lambda ref: _resolve(ref, args, kwargs))
+    except wire.WireError as err:
         raise _fail(f"{function}() returned an object of type {err}; return plain data "
                     "(tensors, arrays, numbers, lists, dicts) as the syllabus says") from None
+    except (KeyError, IndexError, AttributeError, TypeError) as err:
+        raise _fail(f"{_doing(path, function)}: the reply named something it was not given ({err})") from None
+
+
+def _argument(args, kwargs, key):
+    value = args[key] if isinstance(key, int) else kwargs[key]
+    if not hasattr(value, "shape"):
+        raise TypeError(f"argument {key!r} is not a tensor")
+    return value
+
+
+def _resolve(ref: wire.Ref, args, kwargs):
+    value = args[ref.key] if isinstance(ref.key, int) else kwargs[ref.key]
+    if ref.kind == "argument":
+        return value
+    if ref.kind == "module":
+        return value.get_submodule(ref.name)
+    if ref.kind == "parameter":
+        return value.get_parameter(ref.name)
+    raise wire.WireError(f"a reference of kind {ref.kind!r:.20}")
+
+
+def _timed_out(path, function, settings):
+    return _fail(f"{TIMED_OUT} ({settings.call_seconds:.0f}s) {_doing(path, function)}: an endless loop, "
+                 "or far too slow?")
 
 
 def _doing(path, function):
     return f"in {function}()" if function else f"importing {path.name}"
-
-
-def _where(err, path):
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
-    return f" (raised at {path.name}:{frames[-1].lineno})" if frames else ""
-
-
-def _memory_mb() -> int:
-    return Settings.from_env().call_memory_mb
-
-
-def _address_space() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def _status(pid) -> str:

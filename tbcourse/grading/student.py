@@ -5,6 +5,9 @@
 (default: ``lessons/``). A missing file, a syntax error, an exception at import or a missing function
 fails only the tests that call it, with a one-line reason; the rest of the grade goes on.
 """
+import itertools
+import os
+import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -12,6 +15,9 @@ import pytest
 
 from tbcourse.grading import sandbox
 from tbcourse.settings import Settings
+
+_numbers = itertools.count(1)
+_checks_tmp = tempfile.TemporaryDirectory(prefix="course-checks-")
 
 
 def work_dir() -> Path:
@@ -46,3 +52,20 @@ def _missing(path: Path) -> str:
 
 def _call(path, function, *args, **kwargs):
     return sandbox.call(path, function, args, kwargs)
+
+
+def writable_path(name: str) -> Path:
+    """A new file path that student code may write to and the test then reads with ``read_back``: in the
+    scratch folder where student code is sandboxed, else in a temporary folder of the checks."""
+    folder = Settings.from_env().scratch or Path(_checks_tmp.name)
+    return folder / f"{name}-{next(_numbers)}"
+
+
+def read_back(path: Path, limit: int = 2**20) -> str:
+    """What student code wrote to ``path``: a regular file only (no link followed), at most ``limit`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return ""
+    with os.fdopen(fd, "rb") as f:
+        return f.read(limit).decode("utf-8", "replace")

@@ -1,7 +1,11 @@
 """What several graded tests share: a module with named children for randomized models, and pixel checks."""
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 import torch.nn as nn
+
+from tbcourse.grading.student import read_back, writable_path
 
 
 class Chain(nn.Module):
@@ -27,3 +31,26 @@ def check_pixels(got, want, case):
     diff = np.abs(got.astype(int) - want.astype(int))
     worst = np.unravel_index(diff.argmax(), diff.shape)
     assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"
+
+
+class RunSpy:
+    """A forward hook that records each run of its module in a file: '1' with gradient tracking on, '0' off.
+    Student code runs in another process, so the record is a file that process may write."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __call__(self, module, inputs, output):
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write("1" if torch.is_grad_enabled() else "0")
+
+
+@contextmanager
+def spy(module, name):
+    """Spy on ``module`` while the block runs; yields a function that returns the runs recorded so far."""
+    path = writable_path(name)
+    handle = module.register_forward_hook(RunSpy(path))
+    try:
+        yield lambda: read_back(path)
+    finally:
+        handle.remove()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision.transforms.functional as TF
-from helpers import check_pixels
+from helpers import check_pixels, spy
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.models import alexnet
@@ -42,19 +42,6 @@ def random_input(rng, size=None):
 
 
 @contextmanager
-def spy(module, path):
-    """Record each run of `module` in a file ('1' grad mode on, '0' off): the student's call runs in a child."""
-    def hook(mod, inputs, output):
-        with open(path, "a", encoding="utf-8") as out:
-            out.write("1" if torch.is_grad_enabled() else "0")
-
-    handle = module.register_forward_hook(hook)
-    try:
-        yield lambda: path.read_text(encoding="utf-8") if path.exists() else ""
-    finally:
-        handle.remove()
-
-
 def check_close(got, want, case, atol=1e-4):
     assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
     assert tuple(got.shape) == tuple(want.shape), f"{case}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
@@ -110,7 +97,7 @@ def test_conv1_feature_maps(model, tmp_path, rng, size):
     before = snapshot(img)
     with torch.no_grad():
         want = model.features[0](img)
-    with spy(model.features[0], tmp_path / "runs") as runs:
+    with spy(model.features[0], "runs") as runs:
         got = lesson.conv1_feature_maps(model, img)
     check_close(got, want, f"conv1 maps of a {tuple(img.shape)} input")
     assert not got.requires_grad and got.grad_fn is None, "expected a result without a gradient graph"
@@ -184,7 +171,7 @@ def test_feature_maps_one_pass(model, tmp_path, rng, case):
     before = snapshot(img)
     with torch.no_grad():
         want = {f"features.{k}": model.features[: k + 1](img.clone()) for k in picked}
-    with spy(model.features[0], tmp_path / "runs") as runs:
+    with spy(model.features[0], "runs") as runs:
         got = lesson.feature_maps(model, img, layers)
     assert isinstance(got, dict), f"expected a dict, got {type(got).__name__}"
     assert set(got) == set(layers), f"expected the keys {layers}, got {list(got)}"

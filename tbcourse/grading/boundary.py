@@ -1,0 +1,82 @@
+"""The grading boundary: the command that starts the student-code worker inside bubblewrap.
+
+What the worker sees is a list of read-only folders, not the machine: the Python it runs on, the course's
+code (``tbcourse/``), its data, its graded-test helpers, the student's own lesson files and the checks'
+temporary folder (which holds what the tests hand to student code). It writes only to a scratch folder
+of its own. It has no network, not even loopback; its own PID, IPC and UTS namespaces and a user
+namespace with no capabilities (so it cannot raise the hard limits it is given); a new session (no
+terminal to inject into); and it dies with the process that started it. Not visible: the answer keys,
+the solutions, the reports and gradebook, the record of verdicts, other students' work, /proc of
+anything outside, the instructor's home.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT
+
+INSTALL = "sudo apt-get install bubblewrap   # Debian/Ubuntu; Fedora: sudo dnf install bubblewrap"
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+             "/etc/group", "/etc/nsswitch.conf", "/etc/alternatives")
+
+
+class BoundaryMissing(RuntimeError):
+    """bubblewrap is not installed, or cannot make namespaces here."""
+
+
+def bwrap() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise BoundaryMissing(f"bubblewrap is not installed: {INSTALL}")
+    return path
+
+
+def check() -> None:
+    """Raise BoundaryMissing, with what to do, unless bubblewrap is installed and can make its namespaces here."""
+    probe = subprocess.run([bwrap(), "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/", "/",
+                            "true"], capture_output=True, text=True, timeout=30)
+    if probe.returncode:
+        raise BoundaryMissing(f"bubblewrap cannot make its namespaces here ({probe.stderr.strip()[:200]}); "
+                              "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) "
+                              "or run the grading as root")
+
+
+def python_dirs() -> list[Path]:
+    """The interpreter, its standard library and the environment's packages (a venv and its base)."""
+    found = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        found.add(Path(sysconfig.get_paths()[key]))
+    for entry in sys.path:  # editable installs and .pth additions
+        if entry and Path(entry).is_dir() and not Path(entry).resolve().is_relative_to(ROOT):
+            found.add(Path(entry))
+    return sorted(_outermost(found))
+
+
+def _outermost(paths):
+    paths = sorted({p.resolve() for p in paths})
+    return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)]
+
+
+def command(readable: list[Path], scratch: Path, worker_args: list[str], env: dict[str, str]) -> list[str]:
+    """``bwrap ... python -m tbcourse.grading.worker ...``: ``readable`` folders read-only, ``scratch``
+    writable, the same paths inside as outside."""
+    args = [bwrap(), "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent",
+            "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for folder in SYSTEM_DIRS:
+        if os.path.exists(folder):
+            args += ["--ro-bind" if not os.path.islink(folder) else "--symlink",
+                     *((folder, folder) if not os.path.islink(folder) else (os.readlink(folder), folder))]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", name, name]
+    course = [ROOT / "tbcourse", DATA, GRADED_TESTS]
+    for folder in _outermost([*python_dirs(), *course, *readable]):
+        args += ["--ro-bind", str(folder), str(folder)]
+    args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    for key, value in {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
+                       "PYTHONDONTWRITEBYTECODE": "1", ENV["start_method"]: "bwrap", **env}.items():
+        args += ["--setenv", key, value]
+    return [*args, "--", sys.executable, "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]
