@@ -38,11 +38,16 @@ import pytest
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import boundary, wire
-from tbcourse.grading.worker import Request, RequestPickler, read_frame, run_call, write_frame
+from tbcourse.grading.worker import READY, Request, RequestPickler, read_frame, run_call, write_frame
 from tbcourse.settings import ENV, LESSONS, SOLUTIONS, Settings, lesson_names
 
 TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20
+STARTUP_SECONDS = 300  # importing torch and the lessons' libraries on a loaded machine
+
+
+class WorkerError(RuntimeError):
+    """The worker could not be started: the course's or the machine's fault, not the student's."""
 
 
 class StudentError(Exception):
@@ -129,6 +134,13 @@ class Worker:
                                         start_new_session=hasattr(os, "setsid"))
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        try:
+            ready = self.replies.get(timeout=STARTUP_SECONDS)
+        except queue.Empty:
+            ready = None
+        if ready != READY:
+            self.close()
+            raise WorkerError(f"the worker that runs student code did not start (command: {' '.join(command)[:300]})")
 
     def _read(self):
         while True:
@@ -165,7 +177,7 @@ atexit.register(lambda: [w.close() for w in _workers.values()])
 
 def _worker_for(path, settings) -> tuple[str, Worker]:
     """spawn: one worker per lesson, which runs calls itself. bwrap: one per grade, which forks per call."""
-    key = str(path) if settings.method == "spawn" else "bwrap"
+    key = f"spawn {path}" if settings.method == "spawn" else f"bwrap {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
         env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
         preload = f"--preload={','.join(PRELOAD)}"

@@ -37,6 +37,7 @@ from tbcourse.grading import wire
 from tbcourse.settings import GRADED_TESTS, Settings
 
 FRAME = struct.Struct("<Q")
+READY = b"ready"
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def main(argv=None) -> None:
     os.dup2(devnull, 0)
     sys.path.insert(0, str(GRADED_TESTS))  # the classes the graded tests hand to student code (helpers.py)
     preload([name for arg in argv if arg.startswith("--preload=") for name in arg.split("=", 1)[1].split(",")])
+    write_frame(replies, READY)  # the checks start timing calls from here, not from the imports above
     serve(requests, replies, own_pid_namespace)
 
 

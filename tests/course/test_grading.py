@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tbcourse.grading import boundary
 from tbcourse.grading.manifest import exercises
 from tbcourse.settings import ROOT
 
@@ -25,8 +26,23 @@ def copy_of_solutions(tmp_path):
     return work
 
 
-def test_solutions_earn_full_marks(tmp_path):
-    proc, report = grade(ROOT / "solutions", tmp_path / "grade.json")
+# How student code can be started: the three ways of tbcourse.grading.worker, as the grade driver's options.
+METHODS = {"fork": ["--start-method", "fork"], "spawn": ["--start-method", "spawn"], "bwrap": ["--boundary"]}
+_graded = {}
+
+
+def graded(tmp_path_factory, folder, method):
+    """(process, report) of grading ``folder`` with ``method``, once per module."""
+    if method == "bwrap" and shutil.which("bwrap") is None:
+        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
+    if (folder, method) not in _graded:
+        _graded[folder, method] = grade(ROOT / folder, tmp_path_factory.mktemp(method) / "grade.json", *METHODS[method])
+    return _graded[folder, method]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_solutions_earn_full_marks(tmp_path_factory, method):
+    proc, report = graded(tmp_path_factory, "solutions", method)
     failed = {ex: r["message"] for ex, r in report["exercises"].items() if not r["passed"]}
     assert not failed and proc.returncode == 0, f"solutions lost points: {failed}\n{proc.stdout[-3000:]}"
     assert set(report["exercises"]) == set(MANIFEST)
@@ -34,12 +50,23 @@ def test_solutions_earn_full_marks(tmp_path):
     assert "total: " in proc.stdout
 
 
-def test_untouched_lessons_earn_zero_each_on_its_own_stub(tmp_path):
-    proc, report = grade(ROOT / "lessons", tmp_path / "grade.json")
+@pytest.mark.parametrize("method", METHODS)
+def test_untouched_lessons_earn_zero_each_on_its_own_stub(tmp_path_factory, method):
+    proc, report = graded(tmp_path_factory, "lessons", method)
     assert proc.returncode != 0 and report["total"] == 0
     for ex, result in report["exercises"].items():
         assert result["points"] == 0 and f"TODO({ex})" in result["message"], f"{ex}: {result['message']}"
         assert MANIFEST[ex].function in proc.stdout
+
+
+@pytest.mark.parametrize("folder", ["solutions", "lessons"])
+def test_every_start_method_grades_alike(tmp_path_factory, folder):
+    """Points and messages, exercise by exercise, are the same however student code was started."""
+    seen = {method: {ex: (r["points"], r["message"]) for ex, r in graded(tmp_path_factory, folder, method)[1]
+                     ["exercises"].items()} for method in METHODS if method != "bwrap" or shutil.which("bwrap")}
+    for method, results in seen.items():
+        assert results == seen["fork"], f"{method} grades {folder}/ unlike fork: " \
+            f"{ {ex: (results[ex], seen['fork'][ex]) for ex in results if results[ex] != seen['fork'][ex]} }"
 
 
 def test_a_syntax_error_costs_that_lesson_only(tmp_path):
@@ -80,12 +107,15 @@ def as_displayable(img):
 }
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", APPENDED)
-def test_wrong_work_loses_exactly_its_exercises(tmp_path, kind):
+def test_wrong_work_loses_exactly_its_exercises(tmp_path, kind, method):
+    if method == "bwrap" and shutil.which("bwrap") is None:
+        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
     work = copy_of_solutions(tmp_path)
     lesson = work / "01_add_image.py"
     lesson.write_text(lesson.read_text() + APPENDED[kind])
-    proc, report = grade(work, tmp_path / "grade.json", "--lesson", "01", "--timeout", "10")
+    proc, report = grade(work, tmp_path / "grade.json", "--lesson", "01", "--timeout", "10", *METHODS[method])
     results = report["exercises"]
     assert set(results) == {"01.1", "01.2", "01.3"}, proc.stdout
     assert results["01.1"]["passed"], results["01.1"]

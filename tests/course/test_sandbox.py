@@ -1,11 +1,15 @@
-"""tbcourse.grading.sandbox: student code runs in a child; only plain data and honest failures come back."""
+"""tbcourse.grading.sandbox: student code runs apart, started each way the worker can be started (forked per
+call, a warm spawned worker, inside bubblewrap); only plain data and honest failures come back, the same each way."""
+import shutil
+
 import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.grading import boundary
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
-from tbcourse.settings import ENV
+from tbcourse.settings import ENV, START_METHODS
 
 LESSON = '''
 import os
@@ -54,8 +58,17 @@ def hoards():
 '''
 
 
-@pytest.fixture
-def lesson(tmp_path):
+@pytest.fixture(params=START_METHODS)
+def lesson(request, tmp_path, monkeypatch):
+    """The lesson's functions, called the way the start method says; inside bubblewrap the test's folder
+    is the checks' temporary folder, readable by student code, and a scratch folder is its only writable one."""
+    if request.param == "bwrap" and shutil.which("bwrap") is None:
+        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
+    monkeypatch.setenv(ENV["start_method"], request.param)
+    if request.param == "bwrap":
+        (tmp_path / "scratch").mkdir()
+        monkeypatch.setenv(ENV["scratch"], str(tmp_path / "scratch"))
+        monkeypatch.setenv(ENV["checks_tmp"], str(tmp_path))
     path = tmp_path / "99_sandbox.py"
     path.write_text(LESSON)
     return lambda function, *args: call(path, function, args, {})
