@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tbcourse"  # the course's code: settings, kit/ (lessons), grading/ (grader), authoring/ (authors)
 DATA = ROOT / "data"
 FACES = DATA / "faces"  # two-class ImageFolder set: train/ and valid/, one folder per class
 PHOTO = DATA / "photos" / "astronaut.png"  # lesson 04's picture
