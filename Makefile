@@ -6,11 +6,11 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test grade check tensorboard lessons notebooks figures bench clean
+.PHONY: help run test grade check tensorboard lessons notebooks figures bench release clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), SUBMISSIONS=dir, PORT=n"
+	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), SUBMISSIONS=dir, PORT=n, DEST=dir"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv .venv
@@ -47,6 +47,10 @@ figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lesso
 
 bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
 	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS))
+
+release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers
+	@test -n "$(DEST)" || { echo "usage: make release DEST=dir (a new or empty folder outside the course)"; exit 2; }
+	$(PY) -m tbcourse.authoring.release $(DEST)
 
 clean: ## remove logs, reports and caches (keeps .venv)
 	rm -rf runs reports .pytest_cache

@@ -14,13 +14,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tbcourse"  # the course's code: settings, kit/ (lessons), grading/ (grader), authoring/ (authors)
 DATA = ROOT / "data"
 FACES = DATA / "faces"  # two-class ImageFolder set: train/ and valid/, one folder per class
 PHOTO = DATA / "photos" / "astronaut.png"  # lesson 04's picture
 LESSONS = ROOT / "lessons"  # the student versions (built from solutions/)
-SOLUTIONS = ROOT / "solutions"  # the one source of every lesson, answers included
+SOLUTIONS = ROOT / "solutions"  # the one source of every lesson, answers included (never in a student release)
 GRADED_TESTS = ROOT / "tests" / "graded"
-KEYS = ROOT / "tests" / "keys"  # answer keys the graded tests read (never in a student release)
+GRADED_KEYS = GRADED_TESTS / "keys"  # what the graded tests check answers against: salted digests, no answers
+KEYS = ROOT / "tests" / "keys"  # the answer keys, for instructors (never in a student release)
 REPORTS = ROOT / "reports"
 RUNS = ROOT / "runs"
 MANIFEST = ROOT / "exercises.toml"
@@ -31,9 +33,12 @@ LESSON_NAME = re.compile(r"^(?P<number>\d\d)_(?P<topic>\w+)$")
 EXERCISE_ID = re.compile(r"^(?P<lesson>\d\d)\.(?P<n>\d+)$")
 
 
-def lesson_names(folder: Path = SOLUTIONS) -> list[str]:
-    """The lessons whose scripts are in ``folder``, ``NN_topic``, in course order."""
-    return sorted(p.stem for p in Path(folder).glob(f"{LESSON_GLOB}.py") if LESSON_NAME.match(p.stem))
+def lesson_names(folder: Path | None = None) -> list[str]:
+    """The lessons whose scripts are in ``folder``, ``NN_topic``, in course order. Without a folder, the course's
+    lessons: those of solutions/, or in a student release, which has none, those of the graded tests."""
+    if folder is None and not SOLUTIONS.is_dir():
+        return sorted(path.stem.removeprefix("test_") for path in graded_test_files())
+    return sorted(p.stem for p in Path(folder or SOLUTIONS).glob(f"{LESSON_GLOB}.py") if LESSON_NAME.match(p.stem))
 
 
 def lesson_of(exercise: str, names: list[str] | None = None) -> str:
@@ -41,7 +46,7 @@ def lesson_of(exercise: str, names: list[str] | None = None) -> str:
     number = EXERCISE_ID.match(exercise)["lesson"]
     matches = [name for name in (names or lesson_names()) if name[:2] == number]
     if len(matches) != 1:
-        raise LookupError(f"exercise {exercise}: no single lesson numbered {number} in {SOLUTIONS.name}/")
+        raise LookupError(f"exercise {exercise}: no single lesson numbered {number} among {names or lesson_names()}")
     return matches[0]
 
 

@@ -1,0 +1,161 @@
+"""The student release (`make release DEST=dir`): what it holds and what not, no line of an answer in it,
+and a clone of it grades itself: zero for its untouched lessons, full marks with the solutions copied in.
+Grading a clone uses this venv with the clone's own code (PYTHONPATH), not a venv of its own."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tbcourse.authoring.release import leaks, main, release, solution_lines
+from tbcourse.grading.manifest import exercises, graded_points
+from tbcourse.settings import GRADED_TESTS, KEYS, ROOT, SOLUTIONS, lesson_names
+
+sys.path.insert(0, str(GRADED_TESTS))
+from digests import load, path_digest  # noqa: E402 - the graded tests' own digest rule
+
+STUDENT_TARGETS = {"help", "setup", "run", "test", "tensorboard", "notebooks", "clean"}
+GIT = ["git", "-c", "user.name=Course", "-c", "user.email=course@example.invalid", "-c", "commit.gpgsign=false",
+       "-c", "init.defaultBranch=main"]
+
+
+def files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def names(folder):
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("release") / "course"
+    release(dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def repository(released, tmp_path_factory):
+    """A copy of the release, committed as it is."""
+    repo = shutil.copytree(released, tmp_path_factory.mktemp("repository") / "course")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "Course release"]):
+        subprocess.run([*GIT, *command], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def clone(repository, tmp_path_factory):
+    """What a student gets: a clone of the committed release."""
+    target = tmp_path_factory.mktemp("student") / "course"
+    subprocess.run([*GIT, "clone", "-q", str(repository), str(target)], check=True, capture_output=True)
+    return target
+
+
+def grade(clone, report):
+    """The clone's own grader on its lessons/, run with this venv's Python."""
+    env = {**os.environ, "PYTHONPATH": str(clone), "COURSE_OFFLINE": "1"}
+    imported = subprocess.run([sys.executable, "-c", "import tbcourse; print(tbcourse.__file__)"], cwd=clone, env=env,
+                              capture_output=True, text=True, check=True).stdout
+    assert imported.startswith(str(clone)), f"the grade would run the course's code, not the clone's: {imported}"
+    command = [sys.executable, "-m", "tbcourse.grading.grade", "--work", "lessons", "--report", str(report)]
+    proc = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
+    assert report.exists(), f"the grader wrote no report:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    return proc, json.loads(report.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def grades(clone, tmp_path_factory):
+    """The clone graded twice: its lessons untouched, then with the solutions' lesson files copied over them."""
+    reports = tmp_path_factory.mktemp("reports")
+    untouched = grade(clone, reports / "untouched.json")
+    for name in lesson_names():
+        shutil.copy2(SOLUTIONS / f"{name}.py", clone / "lessons" / f"{name}.py")
+    return untouched, grade(clone, reports / "solved.json")
+
+
+def test_the_release_holds_what_students_need_and_nothing_else(released):
+    assert names(released) == {".gitignore", "Makefile", "README.md", "data", "docs", "exercises.toml", "lessons",
+                               "pyproject.toml", "requirements.txt", "tbcourse", "tests"}
+    assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "kit", "grading"}
+    assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
+    assert names(released / "data") == {"README.md", "faces", "photos"}
+    assert names(released / "lessons") == {f"{name}.py" for name in lesson_names()}
+    graded = files(GRADED_TESTS)
+    assert files(released / "tests" / "graded") == [f for f in graded if "__pycache__" not in f]
+    assert "keys/02.6.json" in graded and not any("__pycache__" in f for f in files(released))
+    for text in ("make_data", "tests/keys", "## How the data is made"):
+        assert text not in (released / "data" / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_line_of_an_answer_is_anywhere_in_the_release(released):
+    found = leaks(released)
+    assert not found, f"{len(found)} lines of the release hold a line of an answer:\n" + "\n".join(found)
+
+
+def test_a_line_of_an_answer_is_found_and_placed(tmp_path):
+    answer, where = next(iter(solution_lines().items()))
+    (tmp_path / "hints.toml").write_text(f'[a]\nhint = "Try {answer} here"\n', encoding="utf-8")
+    assert leaks(tmp_path) == [f"hints.toml:2: {answer!r} ({where})"]
+
+
+def test_the_release_is_a_git_repository_with_nothing_left_out(released, repository):
+    tracked = subprocess.run([*GIT, "ls-files"], cwd=repository, capture_output=True, text=True, check=True).stdout
+    assert tracked.splitlines() == files(released), "git left out files of the release (.gitignore?)"
+    status = subprocess.run([*GIT, "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True,
+                            text=True, check=True).stdout
+    assert status == "", f"not committed, or ignored: {status}"
+
+
+def test_the_students_makefile_has_only_their_targets(released):
+    makefile = (released / "Makefile").read_text(encoding="utf-8")
+    assert set(re.findall(r"^([a-z]+):", makefile, re.M)) == STUDENT_TARGETS
+    listed = subprocess.run(["make", "help"], cwd=released, capture_output=True, text=True, check=True).stdout
+    assert set(re.findall(r"^  make (\w+)", listed, re.M)) == STUDENT_TARGETS, listed
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    for command in ("make setup", "make test", "make test LESSON=01", "make tensorboard",
+                    "python -m tbcourse run --work lessons --lesson 01", "git push"):
+        assert command in readme, f"the students' README does not say {command!r}"
+    assert "## Troubleshooting" in readme and all(f"\n| {name[:2]} | " in readme for name in lesson_names())
+
+
+def test_no_authoring_code_is_shipped_or_imported(released):
+    assert not (released / "tbcourse" / "authoring").exists()
+    uses = re.compile(r"^\s*(from|import)\s+tbcourse\.authoring|-m\s+tbcourse\.authoring", re.M)
+    users = [f for f in files(released) if f.endswith((".py", ".toml", "Makefile", ".md"))
+             and uses.search((released / f).read_text(encoding="utf-8"))]
+    assert not users, f"these files of the release use tbcourse.authoring, which it lacks: {users}"
+
+
+def test_untouched_lessons_grade_zero_each_on_its_own_todo(grades):
+    (proc, report), _ = grades
+    assert report["total"] == 0 and report["max"] == sum(graded_points().values()), proc.stdout[-3000:]
+    assert set(report["exercises"]) == set(exercises()), proc.stdout[-3000:]
+    for ex, result in report["exercises"].items():
+        assert f"TODO({ex})" in result["message"], f"{ex}: {result['message']}"
+
+
+def test_the_solutions_copied_in_earn_full_marks(grades):
+    _, (proc, report) = grades
+    failed = {ex: r["message"] for ex, r in report["exercises"].items() if not r["passed"]}
+    assert not failed and proc.returncode == 0, f"lost points: {failed}\n{proc.stdout[-3000:]}"
+    assert report["total"] == report["max"] == sum(graded_points().values())
+
+
+def test_refuses_a_folder_that_is_not_empty_or_is_inside_the_course(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main([str(tmp_path)]) == 2 and names(tmp_path) == {"notes.txt"}
+    inside = ROOT / "release-test"
+    assert main([str(inside)]) == 2 and not inside.exists()
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 2 and "not an empty folder" in said[0] and "inside the course" in said[1], said
+
+
+def test_the_digests_02_6_checks_are_those_of_the_answer_key():
+    key, digests = json.loads((KEYS / "faces_review.json").read_text(encoding="utf-8")), load("02.6")
+    assert set(digests) == {"mislabeled", "leaked"}, f"02.6 checks two lists, the digest file has {sorted(digests)}"
+    for name, entry in digests.items():
+        assert entry["sha256"] == sorted(path_digest(entry["salt"], path) for path in key[name]), \
+            f"{name}: the digests are not those of the key's list: rerun data/make_data.py"
