@@ -52,7 +52,8 @@ def grading_inputs() -> list[Path]:
     code = [package / "__init__.py", package / "settings.py", *sorted((package / "kit").rglob("*.py")),
             *sorted((package / "grading").rglob("*.py"))]
     data = [p for folder in (FACES, PHOTO.parent, KEYS) for p in sorted(folder.rglob("*")) if p.is_file()]
-    return [*sorted(GRADED_TESTS.rglob("*.py")), *code, MANIFEST, *data]
+    tests = [p for p in sorted(GRADED_TESTS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    return [*tests, *code, MANIFEST, *data]
 
 
 def fingerprint(files: list[Path], lesson: str | None) -> str:

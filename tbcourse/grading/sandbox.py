@@ -54,17 +54,21 @@ class StudentError(Exception):
     """An exception raised by student code that is not one of Python's own types."""
 
 
-def lesson_imports(folders=(SOLUTIONS, LESSONS)) -> list[str]:
-    """Every module that a lesson imports, anywhere in its file (the course's own code left out)."""
+def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) -> list[str]:
+    """Every module that a lesson imports, anywhere in its file (the course's own code left out): read from
+    the solutions, or in a student release from the lessons, where a file that does not parse is passed over."""
     found = set()
-    for folder in folders:
-        for name in lesson_names(folder):
-            for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Import):
-                    found.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    found.add(node.module)
-                    found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
+    for name in lesson_names(folder):
+        try:
+            tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
     return sorted(name for name in found if name.split(".")[0] != "tbcourse")
 
 
@@ -73,7 +77,7 @@ if Settings.from_env().method == "fork":  # so that a forked child finds them lo
     for _name in PRELOAD:
         try:
             importlib.import_module(_name)
-        except ModuleNotFoundError:  # ``from package import name`` where the name is not a module
+        except Exception:  # noqa: BLE001 - ``from package import name`` where the name is no module, or worse
             pass
 
 

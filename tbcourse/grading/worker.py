@@ -287,7 +287,7 @@ def preload(names) -> None:
     for name in filter(None, names):
         try:
             importlib.import_module(name)
-        except ModuleNotFoundError:  # ``from package import name`` where the name is not a module
+        except Exception:  # noqa: BLE001 - ``from package import name`` where the name is no module, or worse
             pass
 
 
