@@ -6,11 +6,11 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test grade check tensorboard lessons notebooks figures bench release clean
+.PHONY: help run test hint grade check tensorboard lessons notebooks figures bench release clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), SUBMISSIONS=dir, PORT=n, DEST=dir"
+	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), EX=NN.k (one exercise), SUBMISSIONS=dir, PORT=n, DEST=dir"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv .venv
@@ -25,6 +25,9 @@ run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
 	$(PY) -m tbcourse.grading.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
 
+hint: $(STAMP) ## the next hint for exercise EX=NN.k, one level more each time (RESET=1: start over)
+	$(PY) -m tbcourse hint $(EX) $(if $(RESET),--reset)
+
 grade: $(STAMP) ## grade a class inside bubblewrap: every student folder in SUBMISSIONS=dir -> reports/gradebook.csv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one subfolder per student)"; exit 2; }
 	$(PY) -m tbcourse.grading.gradebook $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON)) $(if $(TRUSTED),--trusted)
@@ -36,8 +39,8 @@ tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change)
 	$(PY) -m tensorboard.main --logdir runs --host 127.0.0.1 --port $(PORT) \
 		--samples_per_plugin images=1000,histograms=1000,scalars=10000
 
-lessons: $(STAMP) ## rebuild the student lessons/ from solutions/
-	$(PY) -m tbcourse.authoring.build
+lessons: $(STAMP) ## rebuild lessons/ from solutions/ (refuses to overwrite hand edits; FORCE=1 keeps them as .bak)
+	$(PY) -m tbcourse.authoring.build $(if $(FORCE),--force)
 
 notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
 	$(PY) -m tbcourse.grading.notebooks build

@@ -12,11 +12,17 @@ The build replaces each marked region, markers included, with one line at the ma
 ``lessons/NN_topic.py``. Usage: ``python -m tbcourse.authoring.build`` writes; ``--check`` only compares.
 """
 import argparse
+import hashlib
+import json
 import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 from tbcourse.settings import LESSONS, ROOT, SOLUTIONS, lesson_names
+
+BUILD_RECORD = ".build.json"  # in lessons/: the SHA-256 of each lesson as the build last wrote it
 
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<id>\d\d\.\d+): (?P<task>\S.*?)\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -78,30 +84,62 @@ def lesson_text(source: str, lesson: str, filename: str = "<source>") -> str:
     return strip_solutions(source, filename) + CHECK_CELL.format(lesson=lesson, number=lesson[:2])
 
 
-def build(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, check: bool = False) -> list[str]:
-    """Write (or, with ``check``, compare) every lesson; returns the lesson files that differ."""
-    stale = []
+class EditedLessons(RuntimeError):
+    """Lessons edited by hand since the build last wrote them: rebuilding would lose that work."""
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, check: bool = False, force: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) every lesson; returns the lesson files that differ.
+
+    A lesson whose text is no longer what the build last wrote (``lessons/.build.json`` keeps its SHA-256)
+    was edited by hand: then nothing is written and EditedLessons names them, unless ``force``, which first
+    copies each of them to ``NN_topic.py.<time>.bak`` beside it. Nothing is ever lost."""
+    record = lessons / BUILD_RECORD
+    built = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+    stale, edited, texts = [], [], {}
     for name in lesson_names(solutions):
-        src = solutions / f"{name}.py"
-        dest = lessons / src.name
-        text = lesson_text(src.read_text(encoding="utf-8"), name, str(src.relative_to(ROOT)))
-        if not dest.exists() or dest.read_text(encoding="utf-8") != text:
-            stale.append(str(dest.relative_to(ROOT)))
-            if not check:
-                dest.parent.mkdir(exist_ok=True)
-                dest.write_text(text, encoding="utf-8")
-    return stale
+        src, dest = solutions / f"{name}.py", lessons / f"{name}.py"
+        texts[name] = lesson_text(src.read_text(encoding="utf-8"), name, str(src.relative_to(ROOT)))
+        current = dest.read_text(encoding="utf-8") if dest.exists() else None
+        if current != texts[name]:
+            stale.append(name)
+            if current is not None and _sha(current) != built.get(name):
+                edited.append(name)
+    if check:
+        return [f"{lessons.name}/{name}.py" for name in stale]
+    if edited and not force:
+        raise EditedLessons(", ".join(f"{lessons.name}/{name}.py" for name in edited))
+    lessons.mkdir(exist_ok=True)
+    for name in stale:
+        dest = lessons / f"{name}.py"
+        if name in edited:
+            shutil.copy2(dest, dest.with_name(f"{dest.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak"))
+        dest.write_text(texts[name], encoding="utf-8")
+    record.write_text(json.dumps({name: _sha(text) for name, text in texts.items()}, indent=1, sort_keys=True) + "\n",
+                      encoding="utf-8")
+    return [f"{lessons.name}/{name}.py" for name in stale]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if lessons/ differs from the build")
+    parser.add_argument("--force", action="store_true",
+                        help="rebuild lessons edited by hand too, keeping each edited file as NN_topic.py.<time>.bak")
     args = parser.parse_args(argv)
     try:
-        stale = build(check=args.check)
+        stale = build(check=args.check, force=args.force)
     except MarkerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except EditedLessons as err:
+        print(f"error: not rebuilt, these lessons were edited since the build wrote them: {err}. Keep your work "
+              "elsewhere, or rebuild with --force (make lessons FORCE=1), which keeps each as NN_topic.py.<time>.bak",
+              file=sys.stderr)
+        return 1
     if args.check and stale:
         print("lessons/ is out of date, run `make lessons`: " + ", ".join(stale), file=sys.stderr)
         return 1

@@ -1,7 +1,11 @@
-"""The one-source build: lessons/ is exactly what solutions/ makes, and bad markers are errors."""
+"""The one-source build: lessons/ is exactly what solutions/ makes, bad markers are errors, and a lesson edited
+by hand is never overwritten."""
+import shutil
+
 import pytest
 
-from tbcourse.authoring.build import MarkerError, build, strip_solutions
+from tbcourse.authoring.build import BUILD_RECORD, EditedLessons, MarkerError, build, strip_solutions
+from tbcourse.settings import SOLUTIONS
 
 SOURCE = '''def f(x):
     """Doc."""
@@ -38,3 +42,24 @@ def test_marked_region_becomes_a_stub_with_its_instruction():
 def test_bad_markers_are_errors(broken, complaint):
     with pytest.raises(MarkerError, match=complaint):
         strip_solutions(broken)
+
+
+def test_a_lesson_edited_by_hand_is_never_overwritten(tmp_path):
+    """make lessons refuses, writing nothing, while a lesson differs from what the build last wrote; with
+    --force it first keeps the edited file beside it. A lesson the build wrote is rebuilt freely."""
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    shutil.copytree(SOLUTIONS, solutions, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    build(solutions, lessons)
+    assert (lessons / BUILD_RECORD).exists()
+    mine, theirs = lessons / "01_add_image.py", lessons / "02_make_grid.py"
+    mine.write_text(mine.read_text() + "\n# my work\n")
+    (solutions / "02_make_grid.py").write_text((solutions / "02_make_grid.py").read_text() + "\n# the author's change\n")
+    with pytest.raises(EditedLessons, match="01_add_image.py"):
+        build(solutions, lessons)
+    assert mine.read_text().endswith("# my work\n") and "the author's change" not in theirs.read_text(), \
+        "a refused build wrote something"
+    assert set(build(solutions, lessons, force=True)) == {"lessons/01_add_image.py", "lessons/02_make_grid.py"}
+    [kept] = lessons.glob("01_add_image.py.*.bak")
+    assert kept.read_text().endswith("# my work\n"), "the edited lesson was not kept"
+    assert "the author's change" in theirs.read_text() and not list(lessons.glob("02_make_grid.py.*.bak"))
+    assert build(solutions, lessons, check=True) == []
