@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from tbcourse.settings import LESSONS, ROOT, SOLUTIONS, lesson_names
+from tbcourse.settings import LESSONS, SOLUTIONS, lesson_names
 
 BUILD_RECORD = ".build.json"  # in lessons/: the SHA-256 of each lesson as the build last wrote it
 
@@ -103,7 +103,7 @@ def build(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, check: bool = Fa
     stale, edited, texts = [], [], {}
     for name in lesson_names(solutions):
         src, dest = solutions / f"{name}.py", lessons / f"{name}.py"
-        texts[name] = lesson_text(src.read_text(encoding="utf-8"), name, str(src.relative_to(ROOT)))
+        texts[name] = lesson_text(src.read_text(encoding="utf-8"), name, f"{solutions.name}/{src.name}")
         current = dest.read_text(encoding="utf-8") if dest.exists() else None
         if current != texts[name]:
             stale.append(name)
