@@ -98,7 +98,7 @@ def score(tests: dict) -> dict[str, Result]:
     results = {}
     for (exercise, _), entry in sorted(functions.items()):
         info = manifest[exercise]
-        res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", info.hint))
+        res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", info.hints[0]))
         res.max += entry["points"]
         res.points += entry["points"] if entry["passed"] else 0
         res.passed &= entry["passed"]

@@ -1,7 +1,8 @@
-"""The exercise manifest, ``exercises.toml``: function and hint of every syllabus exercise, in course order.
+"""The exercise manifest, ``exercises.toml``: function and hints of every syllabus exercise, in course order.
 
 An exercise's lesson is derived from its id (``01.2`` belongs to ``01_add_image``); its points are
-read from the marks on its graded tests.
+read from the marks on its graded tests. Its hints come in levels, from a nudge to close: the scorecard
+shows the first, ``python -m tbcourse hint`` the next each time.
 """
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ class Exercise:
     id: str
     lesson: str
     function: str
-    hint: str
+    hints: list[str]  # levels, from where to look to close (never the answer's code)
 
 
 def exercises() -> dict[str, Exercise]:
