@@ -1,6 +1,7 @@
 """The course's layout and the settings that pass between its processes: the one place that owns them.
 
-- Folders: where the lessons, solutions, data, graded tests, answer keys, reports and logs live.
+- Folders: where the lessons, solutions, data, graded tests, answer keys, reports and logs live, and the file
+  that remembers the hints a student has seen.
 - The lesson naming rule: a lesson is ``NN_topic`` (two digits, an underscore, a topic); its graded
   tests are ``tests/graded/test_NN_topic.py``.
 - The environment variables through which the grade driver, pytest, the lessons and the processes
@@ -24,6 +25,7 @@ GRADED_TESTS = ROOT / "tests" / "graded"
 GRADED_KEYS = GRADED_TESTS / "keys"  # what the graded tests check answers against: salted digests, no answers
 KEYS = ROOT / "tests" / "keys"  # the answer keys, for instructors (never in a student release)
 REPORTS = ROOT / "reports"
+HINTS_SEEN = REPORTS / "hints.json"  # how many hint levels a student has seen, per exercise (python -m tbcourse hint)
 RUNS = ROOT / "runs"
 MANIFEST = ROOT / "exercises.toml"
 SYLLABUS = ROOT / "docs" / "syllabus.md"

@@ -1,8 +1,14 @@
-"""Hints in levels: two or three per exercise, none holding a line of an answer."""
+"""Hints in levels: two or three per exercise, none holding a line of an answer; `python -m tbcourse hint` gives
+the levels one at a time, remembers how far a student got, repeats the last, starts over, and refuses unknown ids."""
+import json
+import subprocess
+import sys
+
 import pytest
 
 from tbcourse.authoring.release import solution_lines
 from tbcourse.grading.manifest import exercises
+from tbcourse.settings import ROOT
 
 MANIFEST = exercises()
 
@@ -31,3 +37,41 @@ def test_a_line_of_an_answer_in_a_hint_is_found():
     answer, where = next(iter(solution_lines().items()))
     assert answer_lines_in({"00.1": ["Look at the recap.", f"Write {answer} there."]}) == \
         [f"00.1 level 2: {answer!r} ({where})"]
+
+
+def hint(seen, *args):
+    """``python -m tbcourse hint ARGS`` with its memory in ``seen``, run as a student would: Python, no make."""
+    return subprocess.run([sys.executable, "-m", "tbcourse", "hint", *args, "--seen", str(seen)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def said(proc) -> str:
+    """The output on one line: a hint may be wrapped."""
+    return " ".join(proc.stdout.split())
+
+
+def test_the_hint_command_advances_remembers_repeats_the_last_and_resets(tmp_path):
+    seen = tmp_path / "reports" / "hints.json"
+    levels = MANIFEST["02.3"].hints
+    for n, text in [*enumerate(levels, start=1), (len(levels), levels[-1])]:
+        proc = hint(seen, "02.3")
+        assert proc.returncode == 0, proc.stderr
+        assert f"hint {n} of {len(levels)}" in said(proc) and " ".join(text.split()) in said(proc), proc.stdout
+        assert ("last hint" in said(proc)) == (n == len(levels)), proc.stdout
+    assert json.loads(seen.read_text(encoding="utf-8")) == {"02.3": len(levels)}
+    assert MANIFEST["04.2"].hints[0] in said(hint(seen, "04.2")), "another exercise starts at its own first level"
+
+    assert hint(seen, "--reset", "02.3").returncode == 0
+    assert json.loads(seen.read_text(encoding="utf-8")) == {"04.2": 1}
+    assert f"hint 1 of {len(levels)}" in said(hint(seen, "02.3"))
+    assert hint(seen, "--reset").returncode == 0
+    assert json.loads(seen.read_text(encoding="utf-8")) == {}
+
+
+@pytest.mark.parametrize("wrong", ["2.3", "02.9", "make_grid", None])
+def test_the_hint_command_refuses_what_is_not_an_exercise(tmp_path, wrong):
+    seen = tmp_path / "hints.json"
+    proc = hint(seen, *([wrong] if wrong else []))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert len(proc.stderr.splitlines()) == 1 and "NN.k" in proc.stderr and "02.1-02.6" in proc.stderr, proc.stderr
+    assert not seen.exists(), "a refused id must not be remembered"
