@@ -37,7 +37,7 @@ class Result:
     max: int
     passed: bool
     message: str
-    hint: str
+    hint: str  # the hint shown: the first level, for the first failing exercise of its lesson only; else ""
 
 
 def test_files(lesson: str | None) -> list[Path]:
@@ -87,7 +87,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
 
 
 def score(tests: dict) -> dict[str, Result]:
-    """Per exercise: a test function earns its points when every one of its cases passed."""
+    """Per exercise: a test function earns its points when every one of its cases passed. The first failing
+    exercise of each lesson gets its first hint; the rest wait their turn (``python -m tbcourse hint``)."""
     manifest, functions = exercises(), {}
     for nodeid, rec in tests.items():
         key = (rec["exercise"], re.sub(r"\[.*\]$", "", nodeid))
@@ -98,26 +99,32 @@ def score(tests: dict) -> dict[str, Result]:
     results = {}
     for (exercise, _), entry in sorted(functions.items()):
         info = manifest[exercise]
-        res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", info.hints[0]))
+        res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", ""))
         res.max += entry["points"]
         res.points += entry["points"] if entry["passed"] else 0
         res.passed &= entry["passed"]
         res.message = res.message or entry["message"]
+    hinted = set()
+    for exercise, res in results.items():
+        if not res.passed and res.lesson not in hinted:
+            res.hint = manifest[exercise].hints[0]
+            hinted.add(res.lesson)
     return results
 
 
 def scorecard(results: dict[str, dict]) -> str:
-    """The table a student reads: one row per exercise, the reason and hint under each failure."""
+    """The table a student reads: one row per exercise, the reason under each failure, and the hint
+    ``score`` chose (one per lesson) with the command that gives the next."""
     header = ("lesson", "exercise", "function", "points", "result")
     rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", "pass" if r["passed"] else "FAIL")
             for ex, r in results.items()]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     indent = " " * (sum(widths) + 2 * len(widths))
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
-    for row, result in zip(rows, results.values()):
+    for row, (ex, result) in zip(rows, results.items()):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result["message"])
-        if not result["passed"]:
-            lines.append(indent + "hint: " + result["hint"])
+        if result["hint"]:
+            lines.append(f"{indent}hint: {result['hint']} (step by step: python -m tbcourse hint {ex})")
     total, best = sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values())
     lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"]
     return "\n".join(lines)

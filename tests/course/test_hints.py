@@ -1,12 +1,15 @@
-"""Hints in levels: two or three per exercise, none holding a line of an answer; `python -m tbcourse hint` gives
-the levels one at a time, remembers how far a student got, repeats the last, starts over, and refuses unknown ids."""
+"""Hints in levels: two or three per exercise, none holding a line of an answer; the scorecard shows one hint
+per lesson with failures, the first level of its first failing exercise; `python -m tbcourse hint` gives the
+levels one at a time, remembers how far a student got, repeats the last, starts over, and refuses unknown ids."""
 import json
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 
 from tbcourse.authoring.release import solution_lines
+from tbcourse.grading.grade import score, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.settings import ROOT
 
@@ -37,6 +40,22 @@ def test_a_line_of_an_answer_in_a_hint_is_found():
     answer, where = next(iter(solution_lines().items()))
     assert answer_lines_in({"00.1": ["Look at the recap.", f"Write {answer} there."]}) == \
         [f"00.1 level 2: {answer!r} ({where})"]
+
+
+def test_the_scorecard_shows_one_hint_per_lesson_with_failures():
+    failing = ["00.2", "00.3", "02.1", "02.4", "02.6", "05.2"]  # lessons 00, 02 and 05 fail; the others pass
+    tests = {f"tests/graded/test_x.py::test_{ex.replace('.', '_')}[0]":
+             {"exercise": ex, "points": 1, "passed": ex not in failing, "message": f"why {ex} failed"}
+             for ex in MANIFEST}
+    results = {ex: asdict(result) for ex, result in score(tests).items()}  # what grade.json holds
+    first = {"00.2", "02.1", "05.2"}
+    assert {ex: r["hint"] for ex, r in results.items() if r["hint"]} == {ex: MANIFEST[ex].hints[0] for ex in first}
+    card = scorecard(results)
+    shown = [line.strip() for line in card.splitlines() if line.strip().startswith("hint:")]
+    assert shown == [f"hint: {MANIFEST[ex].hints[0]} (step by step: python -m tbcourse hint {ex})"
+                     for ex in sorted(first)], card
+    assert all(f"why {ex} failed" in card for ex in failing), card
+    assert card.splitlines()[-1] == f"total: {len(MANIFEST) - len(failing)}/{len(MANIFEST)} points", card
 
 
 def hint(seen, *args):
