@@ -10,7 +10,7 @@ PORT    ?= 6006
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  options: WORK=dir (folder make test grades), LESSON=NN (one lesson), EX=NN.k (one exercise), SUBMISSIONS=dir, PORT=n, DEST=dir"
+	@echo "  options: WORK=dir (folder make test grades and make run runs), LESSON=NN (one lesson), EX=NN.k (one exercise), SUBMISSIONS=dir, PORT=n, DEST=dir"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv .venv
@@ -19,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-run: $(STAMP) ## run every reference lesson in order, logging to runs/NN_topic/
-	$(PY) -m tbcourse run --work solutions $(if $(LESSON),--lesson $(LESSON))
+run: $(STAMP) ## run the lessons in WORK (default lessons/; WORK=solutions: the reference) as scripts, logging to runs/
+	$(PY) -m tbcourse run --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
 
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
 	$(PY) -m tbcourse.grading.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))

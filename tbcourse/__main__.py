@@ -1,6 +1,6 @@
 """The course's commands, the same on Windows, macOS and Linux: ``python -m tbcourse <command>``.
 
-    python -m tbcourse run [--work solutions] [--lesson 01]   run lessons as scripts, logging to runs/
+    python -m tbcourse run [--work lessons] [--lesson 01]     run lessons as scripts, logging to runs/
     python -m tbcourse hint 02.3 | --reset [02.3]             the next hint for an exercise; start over
 """
 import argparse
@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
-from tbcourse.settings import HINTS_SEEN, ROOT, SOLUTIONS, lesson_names
+from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, lesson_names
 
 
 def run(work: Path, lesson: str | None) -> int:
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tbcourse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p_run = commands.add_parser("run", help="run lessons as scripts, logging to runs/NN_topic/")
-    p_run.add_argument("--work", type=Path, default=SOLUTIONS, help="folder of lesson scripts (default: solutions/)")
+    p_run.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
     p_run.add_argument("--lesson", help="only this lesson, e.g. 01")
     p_hint = commands.add_parser("hint", help="the next hint for an exercise, one level more each time")
     p_hint.add_argument("exercise", nargs="?", help="the exercise's id, e.g. 02.3")
