@@ -1,15 +1,15 @@
-"""Lesson 02: make_grid. Expectations come from torchvision's make_grid, a DataLoader built here,
-real event files decoded with Pillow, the answer key's digests and the pixels of the shipped data."""
+"""Lesson 02: make_grid. Expectations come from torchvision's make_grid, a batch put together here from
+the documented rules of ImageFolder, Resize and the shuffling DataLoader, real event files decoded with
+Pillow, the answer key's digests and the pixels of the shipped data."""
 import hashlib
 
 import numpy as np
 import pytest
 import torch
+import torchvision.transforms.functional as TF
 from PIL import Image
-from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
-from torchvision.datasets import ImageFolder
-from torchvision.transforms import Compose, Resize, ToTensor
+from torchvision.transforms import InterpolationMode
 from torchvision.utils import make_grid
 
 from digests import key_file, load, path_digest
@@ -94,10 +94,27 @@ def random_image_folder(root, rng):
     return count
 
 
+def rgb_picture(path):
+    """ImageFolder's default loader: the file opened with Pillow, converted to RGB."""
+    with Image.open(path) as stored:
+        return stored.convert("RGB")
+
+
 def reference_batch(root, batch_size, size, seed):
-    dataset = ImageFolder(root, transform=Compose([Resize(size), ToTensor()]))
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    return next(iter(loader)), len(dataset.classes)
+    """((images, labels), number of classes) of load_batch's first batch, from the libraries' documented rules
+    rather than the classes themselves. ImageFolder: the classes are the subfolders in sorted order, the samples
+    each class's files in sorted order. Resize((h, w)): bilinear and antialiased, its defaults, then ToTensor.
+    The shuffling DataLoader: starting an iteration draws one int64 from its generator (the workers' base seed,
+    torch/utils/data/dataloader.py), then RandomSampler takes torch.randperm(n, generator=...) (sampler.py)."""
+    classes = sorted(folder.name for folder in root.iterdir() if folder.is_dir())
+    samples = [(root / name / file, label) for label, name in enumerate(classes)
+               for file in sorted(path.name for path in (root / name).iterdir())]
+    shuffle = torch.Generator().manual_seed(seed)
+    torch.empty((), dtype=torch.int64).random_(generator=shuffle)  # the base seed, drawn before the order
+    first = [samples[i] for i in torch.randperm(len(samples), generator=shuffle)[:batch_size].tolist()]
+    pictures = [TF.to_tensor(TF.resize(rgb_picture(path), list(size), InterpolationMode.BILINEAR, antialias=True))
+                for path, _ in first]
+    return (torch.stack(pictures), torch.tensor([label for _, label in first])), len(classes)
 
 
 @pytest.mark.exercise("02.2", points=3)

@@ -79,8 +79,8 @@ def test_load_image(tmp_path, rng, mode):
     path = tmp_path / "picture.png"
     write_png(path, rng, mode.split(",")[0])
     size = 224 if "default" in mode else rng.randint(16, 80)
-    with Image.open(path) as picture:
-        stored_mode, rgb = picture.mode, picture.convert("RGB")
+    with Image.open(path) as written:
+        stored_mode, rgb = written.mode, written.convert("RGB")
     want = TF.normalize(TF.to_tensor(TF.resize(rgb, [size, size])), IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0)
     got = lesson.load_image(path) if "default" in mode else lesson.load_image(path, size=size)
     case = f"a {stored_mode} PNG of {rgb.size[0]}x{rgb.size[1]}, size={size}"

@@ -155,13 +155,13 @@ def summary_rule_totals(model, input_size):
         trainable += n if isinstance(weight, torch.Tensor) and weight.requires_grad else 0
 
     hooked = [m for m in model.modules() if m is not model and not isinstance(m, (nn.Sequential, nn.ModuleList))]
-    handles = [m.register_forward_hook(count) for m in hooked]
+    hooks = [m.register_forward_hook(count) for m in hooked]
     try:
         with torch.no_grad():
-            model(torch.rand(2, *input_size))
+            model(torch.rand((2, *input_size)))  # torchsummary's batch of 2 random samples
     finally:
-        for handle in handles:
-            handle.remove()
+        for hook in hooks:
+            hook.remove()
     return {"total": total, "trainable": trainable, "params_mb": float(f"{total * 4 / 2**20:.2f}")}
 
 
