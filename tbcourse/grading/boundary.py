@@ -5,9 +5,11 @@ code (``tbcourse/``), its data, its graded-test helpers, the student's own lesso
 temporary folder (which holds what the tests hand to student code). It writes only to a scratch folder
 of its own. It has no network, not even loopback; its own PID, IPC and UTS namespaces and a user
 namespace with no capabilities (so it cannot raise the hard limits it is given); a new session (no
-terminal to inject into); and it dies with the process that started it. Not visible: the answer keys,
-the solutions, the reports and gradebook, the record of verdicts, other students' work, /proc of
-anything outside, the instructor's home.
+terminal to inject into); and it dies with the process that started it. The worker is the PID
+namespace's first process (``--as-pid-1``): no bubblewrap process lives beside it holding the channel's
+descriptors and the environment it was started with. Not visible: the answer keys, the solutions, the
+reports and gradebook, the record of verdicts, other students' work, /proc of anything outside, the
+instructor's home.
 """
 import os
 import shutil
@@ -64,7 +66,7 @@ def _outermost(paths):
 def command(readable: list[Path], scratch: Path, worker_args: list[str], env: dict[str, str]) -> list[str]:
     """``bwrap ... python -m tbcourse.grading.worker ...``: ``readable`` folders read-only, ``scratch``
     writable, the same paths inside as outside."""
-    args = [bwrap(), "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent",
+    args = [bwrap(), "--unshare-all", "--unshare-user", "--as-pid-1", "--cap-drop", "ALL", "--die-with-parent",
             "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
         if os.path.exists(folder):

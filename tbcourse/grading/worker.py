@@ -14,7 +14,10 @@ course's contract (the writer left open, no hook left on a model) and encodes th
 
 As a program it forks a child for each call where it can, so every call starts from the freshly
 imported lesson and a call's processes die with it (inside bubblewrap's PID namespace, every process
-but the worker is killed after each call); where it cannot fork, it runs the call itself. Requests
+but the worker is killed after each call); where it cannot fork, it runs the call itself. Inside
+bubblewrap the worker is the namespace's first process and cannot be traced, signalled or read through
+/proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
+in the worker. Requests
 arrive on its standard input, replies leave on the standard output it had at start, and the student's
 prints go to standard error. It trusts nothing it is sent beyond the checks' own pickles, and the
 checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
@@ -38,6 +41,7 @@ from tbcourse.settings import GRADED_TESTS, Settings
 
 FRAME = struct.Struct("<Q")
 READY = b"ready"
+PR_SET_DUMPABLE = 4  # prctl(2)
 
 
 @dataclass(frozen=True)
@@ -269,8 +273,10 @@ def _reap_all(pid):
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     own_pid_namespace = "--pid-namespace" in argv
-    if own_pid_namespace and os.getpid() > 2:
-        sys.exit("worker: --pid-namespace given, but this process is not alone in a PID namespace")
+    if own_pid_namespace:
+        if os.getpid() != 1:
+            sys.exit("worker: --pid-namespace given, but this process is not the first of a PID namespace")
+        _untouchable()
     # The channel keeps the descriptors the worker started with; the student's prints go to stderr.
     requests, replies = os.dup(0), os.dup(1)
     os.dup2(2, 1)
@@ -280,6 +286,17 @@ def main(argv=None) -> None:
     preload([name for arg in argv if arg.startswith("--preload=") for name in arg.split("=", 1)[1].split(",")])
     write_frame(replies, READY)  # the checks start timing calls from here, not from the imports above
     serve(requests, replies, own_pid_namespace)
+
+
+def _untouchable() -> None:
+    """Make this process, the first of its PID namespace, one that the calls it forks (which run as the same
+    user) cannot trace or read through /proc (its memory, its descriptors, its environment), nor signal: the
+    first process of a namespace gets from inside it only the signals it handles, and it handles none."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        sys.exit(f"worker: prctl(PR_SET_DUMPABLE) failed: {os.strerror(ctypes.get_errno())}")
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Python's KeyboardInterrupt handler
 
 
 def preload(names) -> None:
