@@ -17,7 +17,7 @@ imported lesson and a call's processes die with it (inside bubblewrap's PID name
 but the worker is killed after each call); where it cannot fork, it runs the call itself. Inside
 bubblewrap the worker is the namespace's first process and cannot be traced, signalled or read through
 /proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
-in the worker. Requests
+in the worker; and it takes no reply larger than the memory a call may use. Requests
 arrive on its standard input, replies leave on the standard output it had at start, and the student's
 prints go to standard error. It trusts nothing it is sent beyond the checks' own pickles, and the
 checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
@@ -42,6 +42,10 @@ from tbcourse.settings import GRADED_TESTS, Settings
 FRAME = struct.Struct("<Q")
 READY = b"ready"
 PR_SET_DUMPABLE = 4  # prctl(2)
+
+
+class FrameTooLarge(ValueError):
+    """A frame that says it is longer than its reader takes."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,16 @@ def write_frame(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def read_frame(fd: int) -> bytes | None:
-    """One frame, or None when the other end closed."""
+def read_frame(fd: int, limit: int | None = None) -> bytes | None:
+    """One frame, or None when the other end closed; FrameTooLarge, before reading it, when it says it is
+    longer than ``limit`` bytes."""
     head = _read_exactly(fd, FRAME.size)
-    return None if head is None else _read_exactly(fd, FRAME.unpack(head)[0]) or b""
+    if head is None:
+        return None
+    size = FRAME.unpack(head)[0]
+    if limit is not None and size > limit:
+        raise FrameTooLarge(f"{size} bytes")
+    return _read_exactly(fd, size) or b""
 
 
 def _read_exactly(fd, n):
@@ -245,8 +255,10 @@ def serve(requests: int, replies: int, own_pid_namespace: bool) -> None:
             finally:
                 os._exit(0)
         os.close(writer)
-        try:
-            reply = read_frame(reader)
+        try:  # a reply the call could not have built within its memory is not read, let alone held
+            reply = read_frame(reader, limit=request.memory_mb * 2**20)
+        except FrameTooLarge:
+            reply = wire.encode(("raised", "MemoryError", f"its reply is larger than {request.memory_mb} MB", ""))
         finally:
             os.close(reader)
         if own_pid_namespace:  # every process the call started, wherever it went: this namespace is the call's
