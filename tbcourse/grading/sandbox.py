@@ -29,6 +29,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -217,7 +218,7 @@ def _worker_call(path, function, args, kwargs, settings):
         del _workers[key]
         raise _timed_out(path, function, settings) from None
     finally:
-        _take_back_event_files(writer_dirs, [*args, *kwargs.values()])
+        _take_back_event_files(writer_dirs, [*args, *kwargs.values()], settings.scratch)
     if reply is None:
         code = worker.process.wait()
         del _workers[key]
@@ -226,25 +227,45 @@ def _worker_call(path, function, args, kwargs, settings):
     return reply
 
 
-def _take_back_event_files(writer_dirs, values):
+def _take_back_event_files(writer_dirs, values, scratch):
     """Copy the event files a sandboxed call wrote for each writer into that writer's own folder: regular
-    files only, no link followed, none overwritten, each at most MAX_EVENT_FILE bytes."""
+    files only, none overwritten, each at most MAX_EVENT_FILE bytes, and no link followed on the way from
+    the scratch folder to them (a call may have made its writer's folder, or the one above, a link)."""
     for value in values:
         if id(value) not in writer_dirs:
             continue
-        written = Path(writer_dirs[id(value)])
         try:
-            entries = list(os.scandir(written))
+            folder = _open_below(scratch, Path(writer_dirs[id(value)]))
         except OSError:
             continue
-        for entry in entries:
-            if entry.name.startswith("events.out.tfevents.") and entry.is_file(follow_symlinks=False) \
-                    and entry.stat(follow_symlinks=False).st_size <= MAX_EVENT_FILE:
-                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                with os.fdopen(fd, "rb") as source, open(Path(value.log_dir) / entry.name, "xb") as target:
-                    shutil.copyfileobj(source, target)
+        try:
+            with os.scandir(folder) as entries:
+                names = [e.name for e in entries if e.name.startswith("events.out.tfevents.")
+                         and e.is_file(follow_symlinks=False)]
+            for name in names:
+                with os.fdopen(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder), "rb") as source:
+                    info = os.fstat(source.fileno())
+                    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_EVENT_FILE:
+                        with open(Path(value.log_dir) / name, "xb") as target:
+                            shutil.copyfileobj(source, target)
+        finally:
+            os.close(folder)
     if writer_dirs:
         shutil.rmtree(Path(next(iter(writer_dirs.values()))).parent, ignore_errors=True)
+
+
+def _open_below(top: Path, path: Path) -> int:
+    """A descriptor of the folder ``path`` inside ``top``, opened one name at a time, none of them a link."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in path.relative_to(top).parts:
+            below = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = below
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _unpack(payload, path, function, args, kwargs, settings):
