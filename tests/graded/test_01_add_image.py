@@ -66,7 +66,8 @@ def test_log_note_images_five_steps(writer, logdir, rng, monkeypatch):
         "step 4 is one HW channel, shown grey (three equal channels)"
     for step, px in ((4, grey), (5, colour)):
         assert 100 < px.mean() < 155 and px.std() > 50, f"step {step} is torch.rand: uniform noise over [0, 255]"
-    assert (colour[..., 0] != colour[..., 1]).any(), "step 5 is torch.rand(size, size, 3), HWC: coloured noise"
+    assert (colour[..., 0] != colour[..., 1]).any(), \
+        "step 5 (the table's HWC noise) should be coloured noise, yours has equal channels (grey)"
 
 
 @pytest.mark.exercise("01.2", points=3)

@@ -147,11 +147,11 @@ def test_load_batch_is_the_seeded_first_batch(tmp_path, rng, case):
     assert torch.equal(again_images, got_images) and torch.equal(again_labels, got_labels), \
         f"{call}: a second call with the same seed gave a different batch"
     assert torch.equal(got_labels, want_labels), \
-        f"{call}: the first batch of DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed)) " \
+        f"{call}: the first batch of a DataLoader shuffled by its own generator seeded with seed " \
         f"has labels {want_labels.tolist()}, yours {got_labels.tolist()}"
     assert torch.equal(got_images, want_images), \
         f"{call}: the labels match the seeded DataLoader's first batch, the images do not " \
-        f"(largest difference {(got_images - want_images).abs().max():.4f}): Resize(size) then ToTensor()?"
+        f"(largest difference {(got_images - want_images).abs().max():.4f}): resized to size, then ToTensor?"
 
 
 # 02.3 --------------------------------------------------------------------------------------------
@@ -225,12 +225,13 @@ def test_log_grid_options_matches_make_grid(writer, logdir, tmp_path, rng, case)
         got, want = images(logdir, tag), images(truth, tag)[0]
         assert sorted(got) == [0], f"tag {tag!r}: expected one image at step 0, found steps {sorted(got)}"
         got = got[0]
-        call = f"tag {tag!r} should be make_grid(images, {', '.join(f'{k}={v}' for k, v in options.items())})"
-        assert got.shape == want.shape, f"{call}: a {want.shape[1]}x{want.shape[0]} picture, yours is " \
+        case = f"tag {tag!r}, the grid of its row of the lesson's table"
+        assert got.shape == want.shape, f"{case}: expected a {want.shape[1]}x{want.shape[0]} picture, yours is " \
                                         f"{got.shape[1]}x{got.shape[0]}"
         diff = np.abs(got.astype(int) - want.astype(int))
         worst = np.unravel_index(diff.argmax(), diff.shape)
-        assert diff.max() <= 1, f"{call}: at pixel {tuple(map(int, worst))} it shows {want[worst]}, yours {got[worst]}"
+        assert diff.max() <= 1, \
+            f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, yours is {got[worst]}"
 
 
 # 02.5 --------------------------------------------------------------------------------------------

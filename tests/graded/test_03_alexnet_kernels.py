@@ -75,7 +75,7 @@ def check_grid(got, want, case):
     assert tuple(got.shape) == tuple(want.shape), f"{case}: make_grid gives shape {tuple(want.shape)}, " \
                                                   f"you returned {tuple(got.shape)}"
     diff = (got.detach().float() - want).abs()
-    assert diff.max() <= 1e-5, (f"{case}: differs from make_grid(..., normalize=True, scale_each=True) by up to "
+    assert diff.max() <= 1e-5, (f"{case}: differs from the expected grid by up to "
                                 f"{diff.max():.3g} (was every kernel scaled to its own min and max?)")
 
 

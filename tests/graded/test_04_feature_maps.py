@@ -84,7 +84,8 @@ def test_load_image(tmp_path, rng, mode):
     want = TF.normalize(TF.to_tensor(TF.resize(rgb, [size, size])), IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0)
     got = lesson.load_image(path) if "default" in mode else lesson.load_image(path, size=size)
     case = f"a {stored_mode} PNG of {rgb.size[0]}x{rgb.size[1]}, size={size}"
-    check_close(got, want, case + " (RGB, Resize((size, size)), ToTensor, ImageNet mean/std, batch dim)", atol=0.05)
+    check_close(got, want, case + " (RGB, resized to size x size, ToTensor, ImageNet's mean and std, a batch "
+                "dimension)", atol=0.05)
     assert got.dtype == torch.float32, f"{case}: expected float32, got {got.dtype}"
 
 
@@ -102,8 +103,8 @@ def test_conv1_feature_maps(model, tmp_path, rng, size):
     check_close(got, want, f"conv1 maps of a {tuple(img.shape)} input")
     assert not got.requires_grad and got.grad_fn is None, "expected a result without a gradient graph"
     assert runs(), "expected a call of model.features[0] on the image"
-    assert "1" not in runs(), "model.features[0] ran with gradient tracking on: call it inside torch.no_grad() " \
-                              "(detaching afterwards still builds the graph)"
+    assert "1" not in runs(), "model.features[0] ran with gradient tracking on, expected it off (torch.no_grad): " \
+                              "detaching afterwards still builds the graph"
     check_unchanged(img, before, "the input image")
 
 

@@ -91,7 +91,7 @@ def test_log_graph(tmp_path, rng):
         try:
             stored = graph(tmp_path / str(i))
         except ValueError:
-            pytest.fail(f"{name}: no graph in the event file; call writer.add_graph(model, input)")
+            pytest.fail(f"{name}: expected a graph in the event file, found none (add_graph writes it)")
         log_truth(tmp_path / f"truth{i}", model, input_size)
         got, want = nodes(stored), nodes(graph(tmp_path / f"truth{i}"))
         assert got == want, f"{name}: the stored graph is not add_graph's for this model: {len(want - got)} of its " \
