@@ -2,7 +2,6 @@
 torchvision's transforms and make_grid on random PNGs, maps and images written here, and event files
 the tests write themselves, decoded with Pillow and compared pixel by pixel."""
 import random
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -41,7 +40,6 @@ def random_input(rng, size=None):
     return torch.randn(1, 3, size, size, generator=generator(rng))
 
 
-@contextmanager
 def check_close(got, want, case, atol=1e-4):
     assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
     assert tuple(got.shape) == tuple(want.shape), f"{case}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
