@@ -1,7 +1,7 @@
 """`make figures`: what the lessons log, drawn from their event files into docs/figures/ (Pillow only).
 
     python -m tbcourse.authoring.figures               # runs every reference lesson into a temporary folder first
-    python -m tbcourse.authoring.figures --runs runs   # draws from logs that are already there
+    python -m tbcourse.authoring.figures --runs runs   # draws from the latest run of each lesson already there
 
 The lessons run as `make check` runs them (COURSE_OFFLINE=1), so the figures match what CI checks.
 A lesson without logs is skipped with a message. With Chromium, the figures also get screenshots of
@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tbcourse.authoring.demos import run_all
 from tbcourse.authoring.tensorboard_server import run_names
 from tbcourse.kit.events import accumulator, decode_png
+from tbcourse.kit.paths import latest_run
 from tbcourse.settings import ROOT
 
 OUT = ROOT / "docs" / "figures"
@@ -60,7 +61,7 @@ def image(acc, tag, step=None) -> Image.Image:
 
 def add_image_steps(runs: Path):
     """Lesson 01: the notes' five add_image steps side by side (1, 4 and 5 are unseeded noise)."""
-    acc = accumulator(runs / "01_add_image")
+    acc = accumulator(latest_run(runs / "01_add_image"))
     calls = {1: "randn", 2: "ones", 3: "ones * 1.1", 4: "rand, HW", 5: "rand, HWC"}
     panels = [Panel(image(acc, "fake_img", e.step).resize((112, 112), Image.Resampling.NEAREST),
                     f"step {e.step}: {calls.get(e.step, '')}", unseeded=e.step in (1, 4, 5))
@@ -70,14 +71,14 @@ def add_image_steps(runs: Path):
 
 def make_grid_options(runs: Path):
     """Lesson 02: the same batch through each make_grid option, at TensorBoard's pixel size."""
-    acc = accumulator(runs / "02_make_grid")
+    acc = accumulator(latest_run(runs / "02_make_grid"))
     tags = [t for t in acc.Tags()["images"] if t == "input img" or t.startswith("make_grid/")]
     return compose([Panel(image(acc, t), t) for t in tags], columns=3)
 
 
 def conv1_kernels(runs: Path):
     """Lesson 03: conv1's 64 kernels as RGB, and out-channel 0's three in-channels, enlarged 4x."""
-    acc = accumulator(runs / "03_alexnet_kernels")
+    acc = accumulator(latest_run(runs / "03_alexnet_kernels"))
     return compose([Panel(image(acc, "0_all"), "0_all: conv1, every kernel as RGB"),
                     Panel(image(acc, "0_Convlayer_split_in_channel", 0), "split in-channels, out-channel 0")],
                    columns=2, scale=4)
@@ -85,18 +86,19 @@ def conv1_kernels(runs: Path):
 
 def conv1_feature_maps(runs: Path):
     """Lesson 04: conv1's 64 feature maps of the photo, as TensorBoard shows them."""
-    acc = accumulator(runs / "04_feature_maps")
+    acc = accumulator(latest_run(runs / "04_feature_maps"))
     return compose([Panel(image(acc, "feature map in conv1"), "feature map in conv1")], columns=1)
 
 
 def gradient_histograms(runs: Path):
-    """Lesson 00: for each run, the first and the last layer's weight-gradient histograms over the steps.
+    """Lesson 00's latest run and its subfolders: the first and the last layer's weight-gradient histograms of each.
     They come from training, whose last bits depend on the processor: compared by size only."""
-    lesson, panels = runs / "00_gradient_histograms", []
-    for run in sorted(run_names(lesson)):
-        acc = accumulator(lesson / run)
+    lesson, panels = "00_gradient_histograms", []
+    latest = latest_run(runs / lesson)
+    for run in sorted(run_names(latest)):
+        acc = accumulator(latest / run)
         grads = [t for t in acc.Tags()["histograms"] if t.endswith("weight_grad")]
-        panels += [Panel(ridgeline([e.histogram_value for e in acc.Histograms(t)]), f"{Path(lesson.name, run)}: {t}",
+        panels += [Panel(ridgeline([e.histogram_value for e in acc.Histograms(t)]), f"{Path(lesson, run)}: {t}",
                          unseeded=True) for t in (grads[0], grads[-1]) if grads]
     return compose(panels, columns=2)
 
@@ -170,7 +172,8 @@ def run_lessons(runs: Path, cwd: Path) -> None:
 
 
 def take_screenshots(runs: Path, out: Path) -> None:
-    """The images dashboard on lesson 02, and the graphs dashboard on a LeNet graph (else the smallest graph)."""
+    """The images dashboard on lesson 02's latest run, and the graphs dashboard on a LeNet graph (else the smallest
+    graph)."""
     from tbcourse.authoring import screenshots
     from tbcourse.authoring.tensorboard_server import serve
 
@@ -180,8 +183,9 @@ def take_screenshots(runs: Path, out: Path) -> None:
     logged = {run: accumulator(runs / run) for run in run_names(runs)}
     graphs = {run: acc.Graph() for run, acc in logged.items() if acc.Tags()["graph"]}
     with serve(runs) as url, screenshots.browser() as driver:
-        if "02_make_grid" in logged:
-            screenshots.image_cards(driver, url, "02_make_grid", logged["02_make_grid"].Tags()["images"])
+        if (runs / "02_make_grid").is_dir():
+            run = latest_run(runs / "02_make_grid").relative_to(runs).as_posix()
+            screenshots.image_cards(driver, url, run, logged[run].Tags()["images"])
             screenshots.save(driver, out / "tensorboard_images.png")
         else:
             print("skipped tensorboard_images.png: no logs of 02_make_grid")

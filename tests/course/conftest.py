@@ -2,6 +2,8 @@
 import pytest
 
 from tbcourse.authoring.demos import run_all
+from tbcourse.kit.paths import latest_run
+from tbcourse.settings import lesson_names
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,9 @@ def demo_runs(demo_results):
     failed = {name: proc.stderr[-2000:] for name, proc in done.items() if proc.returncode}
     assert not failed, f"reference lessons failed as scripts: {failed}"
     return runs
+
+
+@pytest.fixture(scope="session")
+def demo_logs(demo_runs):
+    """lesson -> the folder its one run logged into, runs/<lesson>/<date>_<time>/."""
+    return {lesson: latest_run(demo_runs / lesson) for lesson in lesson_names()}

@@ -7,8 +7,8 @@ from tbcourse.kit.events import accumulator, histograms, scalars
 PARAMS = [f"{layer}.{kind}" for layer in ("conv1", "conv2", "fc1", "fc2", "fc3") for kind in ("weight", "bias")]
 
 
-def test_lenet_loss_falls_and_histograms_every_epoch(demo_runs):
-    run = demo_runs / "00_gradient_histograms"
+def test_lenet_loss_falls_and_histograms_every_epoch(demo_logs):
+    run = demo_logs["00_gradient_histograms"]
     loss = scalars(run, "loss/train")
     epochs = sorted(loss)
     assert len(epochs) >= 3 and epochs == list(range(len(epochs)))
@@ -19,12 +19,12 @@ def test_lenet_loss_falls_and_histograms_every_epoch(demo_runs):
     assert histograms(run, "fc1.weight_data")[0].num == 400 * 120
 
 
-def test_sigmoid_first_layer_gradient_far_smaller_than_relu(demo_runs):
-    ratio = {name: scalars(demo_runs / "00_gradient_histograms" / name, "first_to_last_ratio")[0]
+def test_sigmoid_first_layer_gradient_far_smaller_than_relu(demo_logs):
+    ratio = {name: scalars(demo_logs["00_gradient_histograms"] / name, "first_to_last_ratio")[0]
              for name in ("mlp_sigmoid", "mlp_relu")}
     assert ratio["mlp_sigmoid"] < 1e-3 < 1e-2 < ratio["mlp_relu"], ratio
     for name in ("mlp_sigmoid", "mlp_relu"):
-        first = histograms(demo_runs / "00_gradient_histograms" / name, "0.weight_grad")[0]
+        first = histograms(demo_logs["00_gradient_histograms"] / name, "0.weight_grad")[0]
         assert first.num == 64 * 64
 
 

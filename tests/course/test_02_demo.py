@@ -15,8 +15,8 @@ OPTION_TAGS = ["input img", "make_grid/default", "make_grid/nrow_4", "make_grid/
 FOLDERS = [(split, name) for split in ("train", "valid") for name in ("face", "not_face")]
 
 
-def test_option_grids_of_a_16_image_batch(demo_runs):
-    logdir = demo_runs / "02_make_grid"
+def test_option_grids_of_a_16_image_batch(demo_logs):
+    logdir = demo_logs["02_make_grid"]
     assert set(OPTION_TAGS) <= set(accumulator(logdir).Tags()["images"])
     for tag, nrow, padding in [("input img", 4, 2), ("make_grid/default", 8, 2), ("make_grid/nrow_4", 4, 2),
                                ("make_grid/padding_8_pad_value_1", 8, 8)]:
@@ -27,10 +27,10 @@ def test_option_grids_of_a_16_image_batch(demo_runs):
     assert (padded[:8] == 255).all(), "pad_value=1.0 draws white grid lines"
 
 
-def test_review_grid_of_every_class_folder(demo_runs):
+def test_review_grid_of_every_class_folder(demo_logs):
     for split, name in FOLDERS:
         count = len(list((FACES / split / name).glob("*.png")))
-        steps = images(demo_runs / "02_make_grid", f"review/{split}/{name}")
+        steps = images(demo_logs["02_make_grid"], f"review/{split}/{name}")
         want = tuple(make_grid(torch.zeros(count, 3, 25, 25), nrow=10).shape[1:])
         assert sorted(steps) == [0], f"review/{split}/{name}: expected one grid at step 0"
         assert steps[0].shape[:2] == want, f"review/{split}/{name}: all {count} images, 10 per row, make {want}"

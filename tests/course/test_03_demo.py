@@ -5,9 +5,9 @@ from tbcourse.kit.events import accumulator, decode_png
 
 
 @pytest.fixture(scope="module")
-def logged(demo_runs):
+def logged(demo_logs):
     """tag -> {step: encoded PNG}, read once."""
-    acc = accumulator(demo_runs / "03_alexnet_kernels")
+    acc = accumulator(demo_logs["03_alexnet_kernels"])
     return {tag: {e.step: e.encoded_image_string for e in acc.Images(tag)} for tag in acc.Tags()["images"]}
 
 

@@ -8,9 +8,9 @@ from tbcourse.settings import PHOTO
 
 
 @pytest.fixture(scope="module")
-def logged(demo_runs):
+def logged(demo_logs):
     """tag -> {step: decoded pixels}, read once."""
-    acc = accumulator(demo_runs / "04_feature_maps")
+    acc = accumulator(demo_logs["04_feature_maps"])
     return {tag: {e.step: decode_png(e.encoded_image_string) for e in acc.Images(tag)} for tag in acc.Tags()["images"]}
 
 

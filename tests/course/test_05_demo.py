@@ -6,16 +6,16 @@ def module_scopes(run):
     return {part for node in graph(run).node for part in node.name.split("/")[1:2] if part.endswith("]")}
 
 
-def test_lenet_graph(demo_runs):
-    nodes = graph(demo_runs / "05_add_graph").node
-    assert module_scopes(demo_runs / "05_add_graph") == \
+def test_lenet_graph(demo_logs):
+    nodes = graph(demo_logs["05_add_graph"]).node
+    assert module_scopes(demo_logs["05_add_graph"]) == \
         {"Conv2d[conv1]", "Conv2d[conv2]", "Linear[fc1]", "Linear[fc2]", "Linear[fc3]"}
     assert {n.op for n in nodes} >= {"aten::_convolution", "aten::max_pool2d", "aten::relu", "aten::linear"}
 
 
-def test_alexnet_graph(demo_runs):
-    names = [n.name for n in graph(demo_runs / "05_add_graph" / "alexnet").node]
-    assert module_scopes(demo_runs / "05_add_graph" / "alexnet") == \
+def test_alexnet_graph(demo_logs):
+    names = [n.name for n in graph(demo_logs["05_add_graph"] / "alexnet").node]
+    assert module_scopes(demo_logs["05_add_graph"] / "alexnet") == \
         {"Sequential[features]", "AdaptiveAvgPool2d[avgpool]", "Sequential[classifier]"}
     assert any(name.startswith("AlexNet/Sequential[classifier]/Linear[6]/") for name in names)
 

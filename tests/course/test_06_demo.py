@@ -7,8 +7,8 @@ def texts(run):
     return {tag: acc.Tensors(tag)[0].tensor_proto.string_val[0].decode() for tag in acc.Tags()["tensors"]}
 
 
-def test_summaries_logged_as_text(demo_runs):
-    logged = texts(demo_runs / "06_model_summary")
+def test_summaries_logged_as_text(demo_logs):
+    logged = texts(demo_logs["06_model_summary"])
     assert set(logged) == {"lenet/torchsummary/text_summary", "lenet/torchinfo/text_summary",
                            "tied/total_params/text_summary"}
     assert "Total params: 61,326" in logged["lenet/torchsummary/text_summary"]

@@ -1,10 +1,12 @@
-"""Every reference lesson runs as a script and logs under runs/NN_topic/; importing one does nothing."""
+"""Every reference lesson runs as a script and logs under runs/NN_topic/<date>_<time>/, a new folder each run;
+importing one does nothing."""
 import importlib.util
 import os
 
 import pytest
 
 from tbcourse.kit.events import accumulator
+from tbcourse.kit.paths import latest_run, run_dir
 from tbcourse.settings import ENV, ROOT, lesson_names
 
 LESSONS = lesson_names()
@@ -22,6 +24,18 @@ def test_runs_as_a_script_and_logs(demo_results, lesson):
         assert any(tags[kind] for kind in ("images", "scalars", "histograms", "tensors")) or tags["graph"], \
             f"{lesson} wrote an empty event file in {folder.relative_to(runs)}"
     assert not list(cwd.iterdir()), f"a lesson wrote into the current folder: {list(cwd.iterdir())}"
+    assert [path.name for path in (runs / lesson).iterdir()] == [latest_run(runs / lesson).name], \
+        f"one run of {lesson} should log into one folder runs/{lesson}/<date>_<time>/"
+
+
+def test_each_run_logs_to_a_new_folder_and_keeps_the_earlier_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV["runs"], str(tmp_path))
+    first = run_dir("01_add_image")
+    (first / "events.out.tfevents.earlier").write_bytes(b"")
+    second = run_dir("01_add_image")  # mostly within the same second: then <date>_<time>_2
+    assert second != first and (first / "events.out.tfevents.earlier").exists() and not any(second.iterdir())
+    assert second.parent == first.parent == tmp_path / "01_add_image"
+    assert latest_run(tmp_path / "01_add_image") == second
 
 
 @pytest.mark.parametrize("folder", ["solutions", "lessons"])

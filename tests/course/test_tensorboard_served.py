@@ -14,6 +14,7 @@ from tensorboard.compat.proto.graph_pb2 import GraphDef
 from tbcourse.authoring import screenshots
 from tbcourse.authoring.tensorboard_server import fetch, run_names, serve
 from tbcourse.kit.events import accumulator, decode_png
+from tbcourse.kit.paths import latest_run
 from tbcourse.settings import ROOT, lesson_names
 
 LESSONS = lesson_names()
@@ -45,6 +46,11 @@ def served_images(url, run, tag) -> dict[int, np.ndarray]:
     """step -> pixels of every image the server has for (run, tag), fetched as the page fetches them."""
     return {item["step"]: decode_png(fetch(url, "/data/plugin/images/individualImage?" + item["query"]))
             for item in api(url, "/data/plugin/images/images", run=run, tag=tag)}
+
+
+def lesson_run(demo_runs, lesson):
+    """The run TensorBoard lists for the lesson's one run, ``<lesson>/<date>_<time>``."""
+    return latest_run(demo_runs / lesson).relative_to(demo_runs).as_posix()
 
 
 def written(lesson):
@@ -138,18 +144,18 @@ def test_00_weight_and_gradient_histograms_and_loss(board, logged):
     assert any(tag.startswith("loss") for tag in scalars), f"{lenet[0]}: no loss scalar served, only {sorted(scalars)}"
 
 
-def test_01_ones_times_1_1_is_white(board):
+def test_01_ones_times_1_1_is_white(board, demo_runs):
     written("01_add_image")
-    steps = served_images(board, "01_add_image", "fake_img")
+    steps = served_images(board, lesson_run(demo_runs, "01_add_image"), "fake_img")
     assert sorted(steps) == [1, 2, 3, 4, 5], f"fake_img steps served: {sorted(steps)}"
     assert all(px.shape == (512, 512, 3) for px in steps.values()), {s: px.shape for s, px in steps.items()}
     assert (steps[2] == 255).all() and (steps[3] == 255).all(), "ones and ones * 1.1 are both shown white"
     assert (steps[4] == steps[4][..., :1]).all(), "an HW image is shown as 3 equal channels"
 
 
-def test_02_nrow_is_images_per_row_and_pad_value_1_is_white(board):
+def test_02_nrow_is_images_per_row_and_pad_value_1_is_white(board, demo_runs):
     written("02_make_grid")
-    grid = {tag: served_images(board, "02_make_grid", f"make_grid/{tag}")[0]
+    grid = {tag: served_images(board, lesson_run(demo_runs, "02_make_grid"), f"make_grid/{tag}")[0]
             for tag in ("default", "nrow_4", "padding_8_pad_value_1")}
     cell = (grid["default"].shape[1] - 2) // 8  # nrow=8 by default: 8 cells of image + padding 2, and 2 more
     assert grid["nrow_4"].shape[1] == 4 * cell + 2, \
@@ -157,17 +163,18 @@ def test_02_nrow_is_images_per_row_and_pad_value_1_is_white(board):
     assert (grid["padding_8_pad_value_1"][:8] == 255).all(), "padding=8, pad_value=1.0 is an 8-pixel white border"
 
 
-def test_03_every_kernel_step_is_kept(board):
+def test_03_every_kernel_step_is_kept(board, demo_runs):
     written("03_alexnet_kernels")
-    split = served_images(board, "03_alexnet_kernels", "0_Convlayer_split_in_channel")
+    run = lesson_run(demo_runs, "03_alexnet_kernels")
+    split = served_images(board, run, "0_Convlayer_split_in_channel")
     assert sorted(split) == list(range(64)), \
         f"conv1's 64 out-channels at steps 0..63 (TensorBoard keeps 10 unless told), served: {sorted(split)}"
-    assert list(served_images(board, "03_alexnet_kernels", "0_all")) == [322], "0_all at step 322"
+    assert list(served_images(board, run, "0_all")) == [322], "0_all at step 322"
 
 
-def test_04_conv1_feature_maps_grid(board):
+def test_04_conv1_feature_maps_grid(board, demo_runs):
     written("04_feature_maps")
-    maps = served_images(board, "04_feature_maps", "feature map in conv1")
+    maps = served_images(board, lesson_run(demo_runs, "04_feature_maps"), "feature map in conv1")
     assert list(maps) == [322], f"feature map in conv1 at step 322, served at {list(maps)}"
     assert maps[322].shape == (458, 458, 3), f"64 maps of 55x55, 8 per row, padding 2: 458x458, got {maps[322].shape}"
     assert (maps[322] == maps[322][..., :1]).all(), "one-channel maps are shown gray"
