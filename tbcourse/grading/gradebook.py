@@ -1,8 +1,8 @@
 """`make grade SUBMISSIONS=DIR`: grade a whole class into reports/gradebook.csv and reports/feedback/.
 
-Each subfolder of DIR is one student, named by the folder: a clone of the course (its ``lessons/``
-is graded) or just the student's lesson files. Only the lesson files (``NN_topic.py``, and notebooks
-paired with them) are copied out and graded with the course's own tests; a submission's tests,
+Each subfolder of DIR is one student, named by the folder: a clone of the course, the student's lesson
+files, or a folder holding either (``lesson_files`` finds them). Only the lesson files (``NN_topic.py``, and
+notebooks paired with them) are copied out and graded with the course's own tests; a submission's tests,
 conftest.py, pytest.ini or Makefile are never used, and no symbolic link in it is followed. Student code
 runs inside bubblewrap (``tbcourse.grading.boundary``) unless ``--trusted`` says the code is trusted. Two
 students are graded at a time, each in its own processes. Every student's result is kept in ``reports/grades/<student>.json`` with a fingerprint of
@@ -29,19 +29,52 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students sh
 
 
 def lesson_files(submission: Path) -> list[Path]:
-    """The student's lesson files: from ``lessons/`` in a clone of the course, else the folder itself."""
-    lessons = submission / "lessons"
-    folder = lessons if lessons.is_dir() and not lessons.is_symlink() else submission
-    names = set(lesson_names())
-    return sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_file()
-                  and (p.stem in names and p.suffix in (".py", ".ipynb") or p.name == NOTEBOOK_STATE))
+    """The student's lesson files, wherever they are in ``submission``: loose, in a folder, or in a whole
+    clone. Each lesson's script and notebook come from one folder: a ``lessons/`` folder first, else the
+    one nearest the top. With them, the notebook-sync record of each such folder. Hidden folders are
+    passed over, and no symbolic link is followed."""
+    names, chosen = set(lesson_names()), {}
+    for top, dirs, files in os.walk(submission):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        where = Path(top).relative_to(submission)
+        rank = (where.name != "lessons", len(where.parts), where.as_posix())
+        for name in files:
+            path = Path(top, name)
+            if path.stem in names and path.suffix in (".py", ".ipynb") and _regular(path):
+                chosen[path.stem] = min(chosen.get(path.stem, (rank, top)), (rank, top))
+    folders = {Path(top) for _, top in chosen.values()}
+    found = [Path(top, lesson + suffix) for lesson, (_, top) in chosen.items() for suffix in (".py", ".ipynb")]
+    return sorted(p for p in [*found, *(folder / NOTEBOOK_STATE for folder in folders)] if _regular(p))
 
 
-def copy_file(source: Path, dest: Path, limit: int = 50 * 2**20) -> None:
-    """Copy a regular file, refusing a symbolic link even if one appeared since it was listed."""
+def _regular(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file()
+
+
+def read_regular(source: Path, limit: int = 50 * 2**20) -> bytes:
+    """The bytes of a regular file, refusing a symbolic link even if one appeared since it was listed."""
     fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as src, open(dest, "xb") as out:
-        out.write(src.read(limit))
+    with os.fdopen(fd, "rb") as src:
+        return src.read(limit)
+
+
+def copy_lessons(files: list[Path], dest: Path) -> None:
+    """Copy what ``lesson_files`` found into the one folder ``dest``. The notebook-sync records of the folders
+    it came from become one, each lesson's entry taken from the folder its files came from."""
+    origin, state = {p.stem: p.parent for p in files if p.name != NOTEBOOK_STATE}, {}
+    for path in files:
+        if path.name != NOTEBOOK_STATE:
+            with open(dest / path.name, "xb") as out:
+                out.write(read_regular(path))
+            continue
+        try:
+            record = json.loads(read_regular(path))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict):
+            state.update((lesson, sha) for lesson, sha in record.items() if origin.get(lesson) == path.parent)
+    if state:
+        (dest / NOTEBOOK_STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
 
 
 def grading_inputs() -> list[Path]:
@@ -76,8 +109,7 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
     record = {"total": 0, "max": None, "exercises": {}, "status": "no lesson files found"}
     if any(p.name != NOTEBOOK_STATE for p in files):
         with tempfile.TemporaryDirectory() as tmp:
-            for path in files:
-                copy_file(path, Path(tmp) / path.name)
+            copy_lessons(files, Path(tmp))
             try:
                 record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
                                       call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{submission.name}'s work"},

@@ -1,10 +1,13 @@
 """`make grade`: a class of correct, partial, broken and cheating submissions gets exactly its grades."""
 import csv
+import json
 import subprocess
 import sys
 
 import pytest
 
+from tbcourse.grading.gradebook import copy_lessons, lesson_files
+from tbcourse.grading.notebooks import STATE
 from tbcourse.settings import ROOT
 
 SOLUTION = (ROOT / "solutions" / "01_add_image.py").read_text()
@@ -115,3 +118,22 @@ def test_rerun_gives_the_same_grades_and_regrades_only_what_changed(graded_class
     assert {ex: int(book["canned_outputs"][ex]) for ex in FULL} == FULL
     del book["canned_outputs"], old["canned_outputs"]
     assert book == old
+
+
+def test_lesson_files_anywhere_lessons_folder_first_then_nearest_the_top_no_link_followed(tmp_path):
+    for name in ("01_add_image.py", "work/02_make_grid.py", "course/lessons/01_add_image.py",
+                 "course/lessons/01_add_image.ipynb", "a/b/02_make_grid.py", "a/b/03_alexnet_kernels.py",
+                 ".git/04_feature_maps.py", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"# {name}\n")
+    (tmp_path / "course/lessons" / STATE).write_text('{"01_add_image": "a", "02_make_grid": "b"}')
+    (tmp_path / "05_add_graph.py").symlink_to(ROOT / "solutions" / "05_add_graph.py")
+    (tmp_path / "linked").symlink_to(ROOT / "solutions", target_is_directory=True)
+    found = lesson_files(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "a/b/03_alexnet_kernels.py", "course/lessons/" + STATE, "course/lessons/01_add_image.ipynb",
+        "course/lessons/01_add_image.py", "work/02_make_grid.py"]
+    (tmp_path / "graded").mkdir()
+    copy_lessons(found, tmp_path / "graded")  # one folder; the sync record keeps the entries of its own lessons
+    assert (tmp_path / "graded/02_make_grid.py").read_text() == "# work/02_make_grid.py\n"
+    assert json.loads((tmp_path / "graded" / STATE).read_text()) == {"01_add_image": "a"}
