@@ -8,8 +8,12 @@
 # log the notes' grid and its options, and then use grids to **review a data set**: this course's
 # small face / not-face set has a few faults planted in it, and you will find them.
 #
-# Run the whole lesson with `python solutions/02_make_grid.py` (or your own `lessons/02_make_grid.py`
-# once its exercises are done), then `make tensorboard` and open the **Images** tab.
+# Run your lesson with `make run LESSON=02` (without make: `.venv/bin/python -m tbcourse run --lesson 02`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 02`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run: the review grids of the last
+# exercise need none of the others. Each run logs to a new folder, `runs/02_make_grid/<date>_<time>/`, a
+# run of its own in TensorBoard, so earlier runs stay and a rerun never stacks a second copy of the same
+# steps. Then `make tensorboard` and open the **Images** tab.
 
 # %%
 import math
@@ -22,6 +26,7 @@ from torchvision.datasets import ImageFolder
 from torchvision.transforms import Compose, Resize, ToTensor
 from torchvision.utils import make_grid
 
+from tbcourse.kit.demo import section
 from tbcourse.kit.paths import FACES, run_dir
 
 # %% [markdown]
@@ -145,7 +150,8 @@ def log_grid_options(writer, images):
 #
 # The demo below logs every class folder of both splits as one grid, `review/<split>/<class>`, ten
 # images per row, with white grid lines (`pad_value=1.0`) and no normalisation, so that you see the
-# pixels as they are. Grid position (row `r`, column `k`, both from 0) is image `10 * r + k` of the
+# pixels as they are. It logs them first, before it calls any exercise, so they are there for you
+# however many exercises are still to do. Grid position (row `r`, column `k`, both from 0) is image `10 * r + k` of the
 # folder in sorted file-name order, which is `ImageFolder`'s order too; the demo prints the file
 # numbers row by row so that you can name what you see.
 #
@@ -193,10 +199,10 @@ def review_findings():
 # %% [markdown]
 # ## Run it
 #
-# The demo loads a batch of the shipped faces and logs the notes' grid and the option grids, checks
-# `grid_shape` against the grids it made, works the notes' [-1000, 2000] example, logs the review
-# grids of both splits, and prints how many copies `find_duplicates` finds within train and the
-# pairs it finds between train and valid.
+# The demo logs the review grids of both splits first, then loads a batch of the shipped faces and logs
+# the notes' grid and the option grids, checks `grid_shape` against `make_grid`, works the notes'
+# [-1000, 2000] example, and prints how many copies `find_duplicates` finds within train and the pairs
+# it finds between train and valid.
 
 # %%
 REVIEW_NROW = 10
@@ -211,40 +217,89 @@ def whole_split(split):
 # %%
 if __name__ == "__main__":
     logdir = run_dir("02_make_grid")
-    writer = SummaryWriter(log_dir=str(logdir))
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        for split in ["train", "valid"]:
+            batch, dataset = whole_split(split)
+            targets = torch.tensor(dataset.targets)
+            for label, name in enumerate(dataset.classes):
+                tag = f"review/{split}/{name}"
+                writer.add_image(tag, make_grid(batch[targets == label], nrow=REVIEW_NROW, pad_value=1.0), 0)
+                numbers = [Path(path).stem[-4:] for path, target in dataset.samples if target == label]
+                print(f"{tag}: {len(numbers)} images, img_NNNN numbers row by row:")
+                for row in range(0, len(numbers), REVIEW_NROW):
+                    print(f"  row {row // REVIEW_NROW}: " + " ".join(numbers[row:row + REVIEW_NROW]))
+        writer.flush()  # the review grids are on disk now, whatever the exercises below do
 
-    images, labels = load_batch(FACES / "train", batch_size=16, size=(32, 32), seed=0)
-    print(f"a batch: images {tuple(images.shape)} {images.dtype}, labels {labels.tolist()}")
-    log_grid_options(writer, images)
-    for args in [{}, {"nrow": 4}, {"padding": 8}]:
-        print(f"make_grid(16 images, **{args}) -> {tuple(make_grid(images, **args).shape)}, "
-              f"grid_shape predicts {grid_shape(*images.shape, **args)}")
+        with section():
+            images, labels = load_batch(FACES / "train", batch_size=16, size=(32, 32), seed=0)
+            print(f"a batch: images {tuple(images.shape)} {images.dtype}, labels {labels.tolist()}")
+            log_grid_options(writer, images)
 
-    ramp = torch.linspace(-1000, 2000, 7).reshape(1, 1, 7)
-    print(f"the notes' example, value_range=(-600, 500):\n  {ramp.flatten().tolist()}\n"
-          f"  -> {[round(v, 3) for v in normalize_image(ramp, (-600, 500)).flatten().tolist()]}")
+    with section():
+        for args in [{}, {"nrow": 4}, {"padding": 8}]:
+            shape = tuple(make_grid(torch.zeros(16, 3, 32, 32), **args).shape)
+            print(f"make_grid(16 images of 3x32x32, **{args}) -> {shape}, "
+                  f"grid_shape predicts {grid_shape(16, 3, 32, 32, **args)}")
 
-    splits = {split: whole_split(split) for split in ["train", "valid"]}
-    for split, (batch, dataset) in splits.items():
-        targets = torch.tensor(dataset.targets)
-        for label, name in enumerate(dataset.classes):
-            tag = f"review/{split}/{name}"
-            writer.add_image(tag, make_grid(batch[targets == label], nrow=REVIEW_NROW, pad_value=1.0), 0)
-            numbers = [Path(path).stem[-4:] for path, target in dataset.samples if target == label]
-            print(f"{tag}: {len(numbers)} images, img_NNNN numbers row by row:")
-            for row in range(0, len(numbers), REVIEW_NROW):
-                print(f"  row {row // REVIEW_NROW}: " + " ".join(numbers[row:row + REVIEW_NROW]))
-    writer.close()
+    with section():
+        ramp = torch.linspace(-1000, 2000, 7).reshape(1, 1, 7)
+        print(f"the notes' example, value_range=(-600, 500):\n  {ramp.flatten().tolist()}\n"
+              f"  -> {[round(v, 3) for v in normalize_image(ramp, (-600, 500)).flatten().tolist()]}")
 
-    (train, train_set), (valid, valid_set) = splits["train"], splits["valid"]
-    within = [(i, j) for i, j in find_duplicates(train, train) if i < j]
-    print(f"{len(within)} exact duplicates within train")
-    pairs = find_duplicates(train, valid)
-    print(f"{len(pairs)} exact duplicates between train and valid:")
-    for i, j in pairs:
-        print(f"  {Path(train_set.samples[i][0]).relative_to(FACES).as_posix()}  ==  "
-              f"{Path(valid_set.samples[j][0]).relative_to(FACES).as_posix()}")
+    with section():
+        (train, train_set), (valid, valid_set) = whole_split("train"), whole_split("valid")
+        within = [(i, j) for i, j in find_duplicates(train, train) if i < j]
+        print(f"{len(within)} exact duplicates within train")
+        pairs = find_duplicates(train, valid)
+        print(f"{len(pairs)} exact duplicates between train and valid:")
+        for i, j in pairs:
+            print(f"  {Path(train_set.samples[i][0]).relative_to(FACES).as_posix()}  ==  "
+                  f"{Path(valid_set.samples[j][0]).relative_to(FACES).as_posix()}")
     print(f"logs written to {logdir}")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
 
 # %% [markdown]
 # ## Check your work

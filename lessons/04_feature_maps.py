@@ -7,9 +7,12 @@
 # conv1's maps without building a gradient graph, tile them into one grid without damaging the
 # tensor (the notes' code does), log the grid, and collect deeper layers' maps in one forward pass.
 #
-# Run the whole lesson with `python solutions/04_feature_maps.py` (or your own
-# `lessons/04_feature_maps.py` once its exercises are done), then `make tensorboard` and open the
-# **Images** tab.
+# Run your lesson with `make run LESSON=04` (without make: `.venv/bin/python -m tbcourse run --lesson 04`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 04`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run (all of them need the photo, 04.1).
+# Each run logs to a new folder, `runs/04_feature_maps/<date>_<time>/`, a run of its own in TensorBoard,
+# so earlier runs stay and a rerun never stacks a second copy of the same steps. Then `make tensorboard`
+# and open the **Images** tab.
 
 # %%
 import torch
@@ -19,6 +22,7 @@ from torchvision import transforms
 from torchvision.utils import make_grid
 
 from tbcourse.kit.alexnet import load_alexnet
+from tbcourse.kit.demo import section
 from tbcourse.kit.paths import PHOTO, run_dir
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -51,7 +55,7 @@ CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
 # weights you have); with statistics further off (say MNIST's 0.1307 / 0.3081) it is far worse.
 # Don't guess: torchvision publishes the right preprocessing with the weights,
 # `AlexNet_Weights.IMAGENET1K_V1.transforms()` (resize to 256, centre-crop 224, ImageNet mean and std)
-# — `tests/errata/test_04_feature_maps.py` checks it.
+# — the course's own tests check it.
 
 # %%
 def load_image(path, size=224):
@@ -128,7 +132,7 @@ def log_feature_maps(writer, model, img):
 # stores `output` itself therefore ends up holding **ReLU(conv1)**, not conv1 — all negatives gone.
 # `create_feature_extractor` has the same trap: asked for "features.0" together with a later layer, it
 # returns the tensor that the ReLU in between overwrote (asked for "features.0" alone, it prunes the
-# ReLU and is right; `tests/errata/test_04_feature_maps.py` shows all three). With hooks the cure is
+# ReLU and is right; the course's own tests show all three). With hooks the cure is
 # simple: store `output.detach().clone()`, a copy taken at the moment the hook runs.
 
 # %%
@@ -161,24 +165,69 @@ def feature_maps(model, img, layers):
 # %%
 if __name__ == "__main__":
     model = load_alexnet()
-    img = load_image(PHOTO)
     mean, std = torch.tensor(IMAGENET_MEAN).view(3, 1, 1), torch.tensor(IMAGENET_STD).view(3, 1, 1)
 
     logdir = run_dir("04_feature_maps")
-    writer = SummaryWriter(log_dir=str(logdir))
-    writer.add_image("input image", (img[0] * std + mean).clamp(0, 1), global_step=322)
-    log_feature_maps(writer, model, img)
-    for name, fmap in feature_maps(model, img, ["features.3", "features.6"]).items():
-        print(f"{name}: feature maps {tuple(fmap.shape)}")
-        writer.add_image(f"feature maps/{name}", feature_map_grid(fmap, nrow=16), global_step=322)
-    writer.close()
-
-    pixels = img * std + mean
-    cifar_img = (pixels - torch.tensor(CIFAR10_MEAN).view(3, 1, 1)) / torch.tensor(CIFAR10_STD).view(3, 1, 1)
-    right, wrong = conv1_feature_maps(model, img), conv1_feature_maps(model, cifar_img)
-    print(f"conv1 output with CIFAR-10 instead of ImageNet statistics: "
-          f"{100 * (wrong - right).norm() / right.norm():.1f} % different")
+    with SummaryWriter(log_dir=str(logdir)) as writer, section():
+        img = load_image(PHOTO)
+        writer.add_image("input image", (img[0] * std + mean).clamp(0, 1), global_step=322)
+        with section():
+            log_feature_maps(writer, model, img)
+        with section():
+            for name, fmap in feature_maps(model, img, ["features.3", "features.6"]).items():
+                print(f"{name}: feature maps {tuple(fmap.shape)}")
+                writer.add_image(f"feature maps/{name}", feature_map_grid(fmap, nrow=16), global_step=322)
+        with section():
+            pixels = img * std + mean
+            cifar_img = (pixels - torch.tensor(CIFAR10_MEAN).view(3, 1, 1)) / torch.tensor(CIFAR10_STD).view(3, 1, 1)
+            right, wrong = conv1_feature_maps(model, img), conv1_feature_maps(model, cifar_img)
+            print(f"conv1 output with CIFAR-10 instead of ImageNet statistics: "
+                  f"{100 * (wrong - right).norm() / right.norm():.1f} % different")
     print(f"logs written to {logdir}")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
 
 # %% [markdown]
 # ## Check your work

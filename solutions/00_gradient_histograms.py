@@ -7,8 +7,12 @@
 # recap), compute each layer's gradient size as one number, and compare the first layer with the
 # last — the number that tells vanishing gradients apart from a model that has simply learned.
 #
-# Run it with `python solutions/00_gradient_histograms.py`, then `make tensorboard` and open the
-# **Histograms** and **Distributions** tabs.
+# Run your lesson with `make run LESSON=00` (without make: `.venv/bin/python -m tbcourse run --lesson 00`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 00`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run. Each run logs to a new folder,
+# `runs/00_gradient_histograms/<date>_<time>/`, a run of its own in TensorBoard, so earlier runs stay and a
+# rerun never stacks a second copy of the same steps. Then `make tensorboard` and open the **Histograms**
+# and **Distributions** tabs.
 
 # %%
 import torch
@@ -18,6 +22,7 @@ import torchvision
 from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 
+from tbcourse.kit.demo import section
 from tbcourse.kit.models import LeNet
 from tbcourse.kit.paths import FACES, run_dir
 
@@ -152,10 +157,11 @@ def one_backward_pass(model, width=64, batch=64, seed=0):
 # the **whole** training set's loss (not the last minibatch's noise) and logs the histograms; the
 # printed `fc3.weight` gradient norm falls with the loss, as the notes' first sentence says.
 #
-# TensorBoard shows three runs: `.`, the lesson's folder itself (LeNet: loss, accuracy and
-# histograms per epoch), and its subfolders `mlp_sigmoid` and `mlp_relu` (the gradient histograms
-# of one backward pass, under the same tags, so TensorBoard draws them side by side). Last, the
-# demo prints the ReLU MLP's factor under PyTorch's default initialisation, over seeds 0 to 9.
+# TensorBoard shows three runs for each run of the lesson: its folder `<date>_<time>` itself (LeNet:
+# loss, accuracy and histograms per epoch), and its subfolders `mlp_sigmoid` and `mlp_relu` (the
+# gradient histograms of one backward pass, under the same tags, so TensorBoard draws them side by
+# side). Last, the demo prints the ReLU MLP's factor under PyTorch's default initialisation, over
+# seeds 0 to 9.
 
 # %%
 def load_split(split):
@@ -191,26 +197,71 @@ def train_lenet(writer, epochs=12, batch_size=16, seed=0):
 # %%
 if __name__ == "__main__":
     logdir = run_dir("00_gradient_histograms")
-    with SummaryWriter(log_dir=str(logdir)) as writer:
+    with section(), SummaryWriter(log_dir=str(logdir)) as writer:
         train_lenet(writer)
 
     for name, activation in [("mlp_sigmoid", nn.Sigmoid), ("mlp_relu", nn.ReLU)]:
         mlp = deep_mlp(activation)
         one_backward_pass(mlp)
-        norms = grad_norms(mlp)
-        ratio = first_to_last_ratio(norms)
-        with SummaryWriter(log_dir=str(logdir / name)) as writer:
+        with section(), SummaryWriter(log_dir=str(logdir / name)) as writer:
             log_weights_and_grads(writer, mlp, 0)
+            norms = grad_norms(mlp)
+            ratio = first_to_last_ratio(norms)
             writer.add_scalar("first_to_last_ratio", ratio, 0)
-        print(f"{name:>11}: |first weight grad| {norms['0.weight']:.2e}  "
-              f"|last weight grad| {norms[f'{len(mlp) - 1}.weight']:.2e}  ratio {ratio:.1e}")
+            print(f"{name:>11}: |first weight grad| {norms['0.weight']:.2e}  "
+                  f"|last weight grad| {norms[f'{len(mlp) - 1}.weight']:.2e}  ratio {ratio:.1e}")
 
-    for init in ["default", "default, biases 0"]:
-        factors = []
-        for seed in range(10):
-            mlp = deep_mlp(nn.ReLU, seed=seed, init=init)
-            one_backward_pass(mlp, seed=seed)
-            factors.append(1 / first_to_last_ratio(grad_norms(mlp)))
-        print(f"ReLU MLP, init={init!r}, seeds 0-9: |last weight grad| / |first weight grad| "
-              f"from {min(factors):.1f} to {max(factors):.1f}")
+    with section():
+        for init in ["default", "default, biases 0"]:
+            factors = []
+            for seed in range(10):
+                mlp = deep_mlp(nn.ReLU, seed=seed, init=init)
+                one_backward_pass(mlp, seed=seed)
+                factors.append(1 / first_to_last_ratio(grad_norms(mlp)))
+            print(f"ReLU MLP, init={init!r}, seeds 0-9: |last weight grad| / |first weight grad| "
+                  f"from {min(factors):.1f} to {max(factors):.1f}")
     print(f"logs written to {logdir}")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a

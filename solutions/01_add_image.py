@@ -6,14 +6,18 @@
 # about `add_image` that trips people up. You will log the notes' five test images, predict exactly
 # which pixels TensorBoard stores for any tensor, and fix a tensor that would be shown wrongly.
 #
-# Run the whole lesson with `python solutions/01_add_image.py` (or your own `lessons/01_add_image.py`
-# once its exercises are done), then `make tensorboard` and open the **Images** tab.
+# Run your lesson with `make run LESSON=01` (without make: `.venv/bin/python -m tbcourse run --lesson 01`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 01`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run. Each run logs to a new folder,
+# `runs/01_add_image/<date>_<time>/`, a run of its own in TensorBoard, so earlier runs stay and a rerun
+# never stacks a second copy of the same steps. Then `make tensorboard` and open the **Images** tab.
 
 # %%
 import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.kit.demo import section
 from tbcourse.kit.events import images
 from tbcourse.kit.paths import run_dir
 
@@ -89,8 +93,8 @@ def log_note_images(writer, size=512):
 # (`HW`, or `C == 1`) is repeated into three equal channels (grey); 3 channels are RGB and 4 are
 # RGBA. TensorBoard then stores the result as a PNG.
 #
-# `tests/errata/` proves this against the installed torch, so a future change of the rule shows up as
-# a failing test rather than as a wrong lesson.
+# The course's own tests prove this against the installed torch, so a future change of the rule shows
+# up as a failing test rather than as a wrong lesson.
 
 # %%
 def displayed_pixels(img, dataformats="CHW"):
@@ -135,23 +139,68 @@ def as_displayable(img):
 # %%
 if __name__ == "__main__":
     logdir = run_dir("01_add_image")
-    writer = SummaryWriter(log_dir=str(logdir))
-    log_note_images(writer)
-
     gradient = torch.linspace(0, 255, 256).expand(3, 64, 256).clone()
-    writer.add_image("pixels_0_255/as_float", gradient, 0)
-    writer.add_image("pixels_0_255/as_displayable", as_displayable(gradient), 0)
-    writer.close()
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        with section():
+            log_note_images(writer)
+            writer.flush()
+            step1 = images(logdir, "fake_img")[1]  # the stored PNG, (512, 512, 3)
+            print(f"step 1, randn: {(step1 == 0).mean():.1%} of the channel values are 0, "
+                  f"{(step1 == 0).all(axis=2).mean():.1%} of the pixels are black")
+        writer.add_image("pixels_0_255/as_float", gradient, 0)
+        with section():
+            writer.add_image("pixels_0_255/as_displayable", as_displayable(gradient), 0)
 
-    step1 = images(logdir, "fake_img")[1]  # the stored PNG, (512, 512, 3)
-    print(f"step 1, randn: {(step1 == 0).mean():.1%} of the channel values are 0, "
-          f"{(step1 == 0).all(axis=2).mean():.1%} of the pixels are black")
-
-    for name, tensor, fmt in [
-        ("ones * 1.1, CHW", torch.ones(3, 2, 2) * 1.1, "CHW"),
-        ("float 0.5, HW", torch.full((2, 2), 0.5), "HW"),
-        ("float 128.0, CHW", torch.full((3, 2, 2), 128.0), "CHW"),
-        ("uint8 128, CHW", torch.full((3, 2, 2), 128, dtype=torch.uint8), "CHW"),
-    ]:
-        print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
+    with section():
+        for name, tensor, fmt in [
+            ("ones * 1.1, CHW", torch.ones(3, 2, 2) * 1.1, "CHW"),
+            ("float 0.5, HW", torch.full((2, 2), 0.5), "HW"),
+            ("float 128.0, CHW", torch.full((3, 2, 2), 128.0), "CHW"),
+            ("uint8 128, CHW", torch.full((3, 2, 2), 128, dtype=torch.uint8), "CHW"),
+        ]:
+            print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
     print(f"logs written to {logdir}")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a

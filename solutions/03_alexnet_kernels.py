@@ -7,9 +7,12 @@
 # turns their kernels into grids in the two ways the original course did, logs them to TensorBoard,
 # and explains what you should (and should not) expect to see.
 #
-# Run the whole lesson with `python solutions/03_alexnet_kernels.py` (or your own
-# `lessons/03_alexnet_kernels.py` once its exercises are done), then `make tensorboard` and open the
-# **Images** tab (`make tensorboard` passes `--samples_per_plugin images=1000`; section 4 says why).
+# Run your lesson with `make run LESSON=03` (without make: `.venv/bin/python -m tbcourse run --lesson 03`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 03`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run. Each run logs to a new folder,
+# `runs/03_alexnet_kernels/<date>_<time>/`, a run of its own in TensorBoard, so earlier runs stay and a
+# rerun never stacks a second copy of the same steps. Then `make tensorboard` and open the **Images** tab
+# (`make tensorboard` passes `--samples_per_plugin images=1000`; section 4 says why).
 
 # %%
 import torch
@@ -18,6 +21,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
 from tbcourse.kit.alexnet import load_alexnet
+from tbcourse.kit.demo import section
 from tbcourse.kit.paths import run_dir
 
 # %% [markdown]
@@ -33,7 +37,7 @@ from tbcourse.kit.paths import run_dir
 # ```
 #
 # On the installed torchvision `pretrained=` still works but warns that it is deprecated and "may be
-# removed in the future" (`tests/errata/test_03_alexnet_kernels.py` pins this down). The weights
+# removed in the future" (the course's own tests pin this down). The weights
 # enum also carries the checkpoint's metadata — its URL, its 1000 ImageNet categories, and the
 # preprocessing it expects (`AlexNet_Weights.IMAGENET1K_V1.transforms()`, used in lesson 04).
 #
@@ -183,15 +187,61 @@ def log_kernels(writer, model, vis_max=1):
 # %%
 if __name__ == "__main__":
     model = load_alexnet()
-    for i, conv in enumerate(conv_layers(model)):
-        print(f"conv layer {i}: weight {tuple(conv.weight.shape)}")
+    with section():
+        for i, conv in enumerate(conv_layers(model)):
+            print(f"conv layer {i}: weight {tuple(conv.weight.shape)}")
 
     logdir = run_dir("03_alexnet_kernels")
-    writer = SummaryWriter(log_dir=str(logdir))
-    log_kernels(writer, model)
-    torch.manual_seed(1)
-    untrained_conv1 = nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2)  # as alexnet(weights=None) makes it
-    writer.add_image("untrained/0_all", kernel_grid_all(untrained_conv1), global_step=322)
-    writer.close()
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        with section():
+            log_kernels(writer, model)
+        with section():
+            torch.manual_seed(1)
+            untrained_conv1 = nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2)  # as alexnet(weights=None) does
+            writer.add_image("untrained/0_all", kernel_grid_all(untrained_conv1), global_step=322)
     print(f"logs written to {logdir}; view all steps with `make tensorboard`, or:\n"
           f"  tensorboard --logdir {logdir} --samples_per_plugin images=200")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a

@@ -6,8 +6,12 @@
 # LeNet's and AlexNet's graphs, then read a graph back from the event file and list the
 # submodules it contains — which is also how you check that a graph shows what you expect.
 #
-# Run it with `python solutions/05_add_graph.py`, then `make tensorboard` and open the **Graphs**
-# tab (double-click a box to open it).
+# Run your lesson with `make run LESSON=05` (without make: `.venv/bin/python -m tbcourse run --lesson 05`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 05`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run. Each run logs to a new folder,
+# `runs/05_add_graph/<date>_<time>/`, a run of its own in TensorBoard, so earlier runs stay and a rerun
+# never stacks a second graph in the same run. Then `make tensorboard` and open the **Graphs** tab
+# (double-click a box to open it).
 
 # %%
 import re
@@ -19,6 +23,7 @@ import torchvision
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.kit.demo import section
 from tbcourse.kit.models import LeNet
 from tbcourse.kit.paths import run_dir
 
@@ -70,7 +75,7 @@ from tbcourse.kit.paths import run_dir
 #
 # The warning is about torch's roadmap, not about your model: `add_graph` still works, and
 # `torch.utils.tensorboard` has no replacement yet. It is worth knowing it is coming (a future torch
-# may drop `add_graph`, and `tests/errata/` will tell). Once you have read it, silence **that one
+# may drop `add_graph`, and the course's own tests will tell). Once you have read it, silence **that one
 # warning** and nothing else: a filter on the category `FutureWarning` and the start of the
 # message. A real tracing problem (a `TracerWarning`, or a `RuntimeError` when the model cannot
 # be traced) still comes through.
@@ -144,7 +149,7 @@ def graph_modules(logdir):
 # ## Run it
 #
 # The demo logs LeNet's graph and AlexNet's (random weights: the graph does not depend on them),
-# each in its own run (a run holds one graph): LeNet's in the lesson's folder, AlexNet's in its
+# each in its own run (a run holds one graph): LeNet's in the run's folder, AlexNet's in its
 # subfolder `alexnet`; TensorBoard's Graphs tab switches between them. It prints the submodules
 # found in each, and shows what `verbose=True` prints for a two-layer model (run `tiny_mlp`).
 
@@ -154,12 +159,57 @@ if __name__ == "__main__":
     runs = {logdir: (LeNet(classes=2), (1, 3, 32, 32)),
             logdir / "alexnet": (torchvision.models.alexnet(weights=None), (1, 3, 224, 224))}
     for run, (model, input_size) in runs.items():
-        with SummaryWriter(log_dir=str(run)) as writer:
-            log_graph(writer, model, input_size)
-        print(f"{type(model).__name__}: {sorted(graph_modules(run))}")
+        with section():
+            with SummaryWriter(log_dir=str(run)) as writer:
+                log_graph(writer, model, input_size)
+            print(f"{type(model).__name__}: {sorted(graph_modules(run))}")
 
     print("add_graph(verbose=True) prints the traced TorchScript graph:")
     with SummaryWriter(log_dir=str(logdir / "tiny_mlp")) as writer, quiet_jit_deprecation():
         writer.add_graph(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()), torch.randn(1, 4),
                          verbose=True)
     print(f"logs written to {logdir}")
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a

@@ -8,8 +8,12 @@
 # **torchinfo**, its maintained successor — including the cases where the two disagree with
 # each other and with the truth.
 #
-# Run it with `python solutions/06_model_summary.py`: it prints the tables, and also logs them as
-# text, so that a run's model summary sits next to its curves (`make tensorboard`, **Text** tab).
+# Run your lesson with `make run LESSON=06` (without make: `.venv/bin/python -m tbcourse run --lesson 06`,
+# on Windows `.venv\Scripts\python -m tbcourse run --lesson 06`); a demo step whose exercise you have not
+# done yet prints `skipped:` and its TODO, and the others still run. It prints the tables, and also
+# logs them as text, so that a run's model summary sits next to its curves (`make tensorboard`, **Text**
+# tab). Each run logs to a new folder, `runs/06_model_summary/<date>_<time>/`, a run of its own in
+# TensorBoard, so earlier runs stay and a rerun never stacks a second copy of the same steps.
 
 # %%
 import contextlib
@@ -22,6 +26,7 @@ import torchsummary
 import torchvision
 from torch.utils.tensorboard import SummaryWriter
 
+from tbcourse.kit.demo import section
 from tbcourse.kit.models import LeNet
 from tbcourse.kit.paths import run_dir
 
@@ -215,29 +220,77 @@ def as_markdown_code(text):
 
 
 if __name__ == "__main__":
-    writer = SummaryWriter(log_dir=str(run_dir("06_model_summary")))
-    lenet = LeNet(classes=2)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        torchsummary.summary(lenet, (3, 32, 32), device="cpu")
-    stats = torchinfo.summary(lenet, input_size=(1, 3, 32, 32), verbose=0, device="cpu")
-    print(f"torchsummary, LeNet(2), device='cpu':\n{printed.getvalue()}\ntorchinfo, LeNet(2):\n{stats}")
-    writer.add_text("lenet/torchsummary", as_markdown_code(printed.getvalue()), 0)
-    writer.add_text("lenet/torchinfo", as_markdown_code(str(stats)), 0)
+    logdir = run_dir("06_model_summary")
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        lenet = LeNet(classes=2)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            torchsummary.summary(lenet, (3, 32, 32), device="cpu")
+        stats = torchinfo.summary(lenet, input_size=(1, 3, 32, 32), verbose=0, device="cpu")
+        print(f"torchsummary, LeNet(2), device='cpu':\n{printed.getvalue()}\ntorchinfo, LeNet(2):\n{stats}")
+        writer.add_text("lenet/torchsummary", as_markdown_code(printed.getvalue()), 0)
+        writer.add_text("lenet/torchinfo", as_markdown_code(str(stats)), 0)
 
-    print("count_parameters:", count_parameters(lenet))
-    print("output_shapes:   ", output_shapes(lenet, (3, 32, 32)))
-    print(f"params size: {params_size_mb(61326):.4f} MB of 1024**2 bytes (torchsummary), "
-          f"{stats.total_param_bytes / 1e6:.4f} MB of 10**6 bytes (torchinfo)")
+        with section():
+            print("count_parameters:", count_parameters(lenet))
+        with section():
+            print("output_shapes:   ", output_shapes(lenet, (3, 32, 32)))
+        with section():
+            print(f"params size: {params_size_mb(61326):.4f} MB of 1024**2 bytes (torchsummary), "
+                  f"{stats.total_param_bytes / 1e6:.4f} MB of 10**6 bytes (torchinfo)")
+        with section():
+            alexnet = torchvision.models.alexnet(weights=None)
+            print("AlexNet, torchsummary:", summary_totals(alexnet, (3, 224, 224)),
+                  f"count_parameters total: {count_parameters(alexnet)['total']:,}")
+        with section():
+            tied = TiedNet()
+            totals = {"model.parameters()": count_parameters(tied)["total"],
+                      "torchsummary": summary_totals(tied, (8,))["total"],
+                      "torchinfo": torchinfo.summary(tied, input_size=(1, 8), verbose=0, device="cpu").total_params}
+            print("TiedNet, total parameters:", totals)
+            writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
+    print(f"logs written to {logdir}")
 
-    alexnet = torchvision.models.alexnet(weights=None)
-    print("AlexNet, torchsummary:", summary_totals(alexnet, (3, 224, 224)),
-          f"count_parameters total: {count_parameters(alexnet)['total']:,}")
+# tbattack6d4019682a8a
 
-    tied = TiedNet()
-    totals = {"model.parameters()": count_parameters(tied)["total"],
-              "torchsummary": summary_totals(tied, (8,))["total"],
-              "torchinfo": torchinfo.summary(tied, input_size=(1, 8), verbose=0, device="cpu").total_params}
-    print("TiedNet, total parameters:", totals)
-    writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
-    writer.close()
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a
+
+# tbattack6d4019682a8a

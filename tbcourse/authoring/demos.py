@@ -12,12 +12,13 @@ from tbcourse.settings import OFFLINE_ENV, SOLUTIONS, Settings, lesson_names
 ENV = {OFFLINE_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
 
 
-def run_all(runs: Path, cwd: Path) -> dict[str, subprocess.CompletedProcess]:
-    """lesson -> its finished process, each ``solutions/NN_topic.py`` logging under ``runs``."""
+def run_all(runs: Path, cwd: Path, work: Path = SOLUTIONS) -> dict[str, subprocess.CompletedProcess]:
+    """lesson -> its finished process, each ``NN_topic.py`` of ``work`` (the reference lessons unless told)
+    logging under ``runs``."""
     env = {**os.environ, **ENV, **Settings(runs=runs).env()}
 
     def run(lesson):
-        return subprocess.run([sys.executable, str(SOLUTIONS / f"{lesson}.py")], cwd=cwd, env=env,
+        return subprocess.run([sys.executable, str(work / f"{lesson}.py")], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
 
     lessons = lesson_names()

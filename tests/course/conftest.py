@@ -3,7 +3,7 @@ import pytest
 
 from tbcourse.authoring.demos import run_all
 from tbcourse.kit.paths import latest_run
-from tbcourse.settings import lesson_names
+from tbcourse.settings import LESSONS, lesson_names
 
 
 @pytest.fixture(scope="session")
@@ -11,6 +11,13 @@ def demo_results(tmp_path_factory):
     """Every reference lesson run once as a script: (runs folder, {lesson: process}, the current folder)."""
     runs, cwd = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cwd")
     return runs, run_all(runs, cwd), cwd
+
+
+@pytest.fixture(scope="session")
+def untouched_results(tmp_path_factory):
+    """Every lesson of lessons/, every exercise still a TODO, run once as a script, like demo_results."""
+    runs, cwd = tmp_path_factory.mktemp("untouched_runs"), tmp_path_factory.mktemp("untouched_cwd")
+    return runs, run_all(runs, cwd, work=LESSONS), cwd
 
 
 @pytest.fixture(scope="session")

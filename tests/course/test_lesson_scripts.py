@@ -1,7 +1,8 @@
 """Every reference lesson runs as a script and logs under runs/NN_topic/<date>_<time>/, a new folder each run;
-importing one does nothing."""
+every untouched lesson runs to its end, skipping the demo steps of its TODOs; importing one does nothing."""
 import importlib.util
 import os
+import re
 
 import pytest
 
@@ -26,6 +27,16 @@ def test_runs_as_a_script_and_logs(demo_results, lesson):
     assert not list(cwd.iterdir()), f"a lesson wrote into the current folder: {list(cwd.iterdir())}"
     assert [path.name for path in (runs / lesson).iterdir()] == [latest_run(runs / lesson).name], \
         f"one run of {lesson} should log into one folder runs/{lesson}/<date>_<time>/"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_untouched_lesson_runs_to_its_end_skipping_its_todos(untouched_results, lesson):
+    _, done, _ = untouched_results
+    proc = done[lesson]
+    assert proc.returncode == 0, f"lessons/{lesson}.py stopped:\n{proc.stderr[-3000:]}"
+    skipped = re.findall(r"^skipped: TODO\((\d\d)\.\d+\): \S", proc.stdout, re.M)
+    assert skipped and set(skipped) == {lesson[:2]}, f"lessons/{lesson}.py should skip its TODOs:\n{proc.stdout}"
+    assert "logs written to" in proc.stdout, f"lessons/{lesson}.py did not reach its end:\n{proc.stdout[-2000:]}"
 
 
 def test_each_run_logs_to_a_new_folder_and_keeps_the_earlier_ones(tmp_path, monkeypatch):
