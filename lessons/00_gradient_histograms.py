@@ -212,50 +212,6 @@ if __name__ == "__main__":
                   f"from {min(factors):.1f} to {max(factors):.1f}")
     print(f"logs written to {logdir}")
 
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
 # %% [markdown]
 # ## Check your work
 #

@@ -141,50 +141,6 @@ if __name__ == "__main__":
             print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
     print(f"logs written to {logdir}")
 
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
 # %% [markdown]
 # ## Check your work
 #

@@ -257,50 +257,6 @@ if __name__ == "__main__":
                   f"{Path(valid_set.samples[j][0]).relative_to(FACES).as_posix()}")
     print(f"logs written to {logdir}")
 
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
 # %% [markdown]
 # ## Check your work
 #

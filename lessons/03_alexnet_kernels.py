@@ -185,50 +185,6 @@ if __name__ == "__main__":
     print(f"logs written to {logdir}; view all steps with `make tensorboard`, or:\n"
           f"  tensorboard --logdir {logdir} --samples_per_plugin images=200")
 
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
 # %% [markdown]
 # ## Check your work
 #

@@ -213,50 +213,6 @@ if __name__ == "__main__":
             writer.add_text("tied/total_params", "\n".join(f"- {tool}: {n:,}" for tool, n in totals.items()), 0)
     print(f"logs written to {logdir}")
 
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
-# tbattack6d4019682a8a
-
 # %% [markdown]
 # ## Check your work
 #
