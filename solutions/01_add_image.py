@@ -132,9 +132,10 @@ def as_displayable(img):
 # %% [markdown]
 # ## Run it
 #
-# The demo logs the five steps, then an image in [0, 255] twice: as it is (white) and through
-# `as_displayable` (correct). It reads step 1 back from the event file and counts its zeros, and it
-# prints what `displayed_pixels` predicts for a few tensors.
+# The demo logs the five steps, reads step 1 back from the event file and counts its zeros. It logs
+# an image in [0, 255] twice: as it is (white) and through `as_displayable` (correct). It prints what
+# `displayed_pixels` predicts for the cases this lesson has already answered (step 3's `ones * 1.1`, a
+# float 128, a `uint8` 128), and whether it predicts every pixel stored for the image in [0, 255].
 
 # %%
 if __name__ == "__main__":
@@ -152,11 +153,10 @@ if __name__ == "__main__":
             writer.add_image("pixels_0_255/as_displayable", as_displayable(gradient), 0)
 
     with section():
-        for name, tensor, fmt in [
-            ("ones * 1.1, CHW", torch.ones(3, 2, 2) * 1.1, "CHW"),
-            ("float 0.5, HW", torch.full((2, 2), 0.5), "HW"),
-            ("float 128.0, CHW", torch.full((3, 2, 2), 128.0), "CHW"),
-            ("uint8 128, CHW", torch.full((3, 2, 2), 128, dtype=torch.uint8), "CHW"),
-        ]:
-            print(f"{name:>18} -> pixel {displayed_pixels(tensor, fmt)[0, 0].tolist()}")
+        for name, tensor in [("ones * 1.1", torch.ones(3, 2, 2) * 1.1), ("float 128.0", torch.full((3, 2, 2), 128.0)),
+                             ("uint8 128", torch.full((3, 2, 2), 128, dtype=torch.uint8))]:
+            print(f"{name:>11}, CHW -> pixel {displayed_pixels(tensor)[0, 0].tolist()}")
+        stored = images(logdir, "pixels_0_255/as_float")[0]
+        print(f"displayed_pixels predicts every stored pixel of pixels_0_255/as_float: "
+              f"{np.array_equal(displayed_pixels(gradient), stored)}")
     print(f"logs written to {logdir}")

@@ -150,8 +150,9 @@ def graph_modules(logdir):
 #
 # The demo logs LeNet's graph and AlexNet's (random weights: the graph does not depend on them),
 # each in its own run (a run holds one graph): LeNet's in the run's folder, AlexNet's in its
-# subfolder `alexnet`; TensorBoard's Graphs tab switches between them. It prints the submodules
-# found in each, and shows what `verbose=True` prints for a two-layer model (run `tiny_mlp`).
+# subfolder `alexnet`; TensorBoard's Graphs tab switches between them. It prints whether the
+# submodules found in each graph are those of `named_modules()`, and shows what `verbose=True` prints
+# for a two-layer model (run `tiny_mlp`).
 
 # %%
 if __name__ == "__main__":
@@ -162,7 +163,9 @@ if __name__ == "__main__":
         with section():
             with SummaryWriter(log_dir=str(run)) as writer:
                 log_graph(writer, model, input_size)
-            print(f"{type(model).__name__}: {sorted(graph_modules(run))}")
+            found, named = graph_modules(run), {name for name, _ in model.named_modules() if name}
+            print(f"{type(model).__name__}: graph_modules finds {len(found)} submodules, "
+                  f"the same as named_modules(): {found == named}")
 
     print("add_graph(verbose=True) prints the traced TorchScript graph:")
     with SummaryWriter(log_dir=str(logdir / "tiny_mlp")) as writer, quiet_jit_deprecation():

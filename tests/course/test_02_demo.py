@@ -1,7 +1,8 @@
 """What lesson 02's demo logs: the notes' grid, the option grids and the review grid of every class folder
-(even from the untouched lesson)."""
+(even from the untouched lesson); what it prints: the copies within train, and nothing 02.6 asks for."""
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,8 +55,12 @@ def test_prints_the_copies_within_train(demo_results):
     assert f"{pairs} exact duplicates within train\n" in done["02_make_grid"].stdout
 
 
-def test_prints_the_leaked_pairs(demo_results):
-    _, done, _ = demo_results
+def test_prints_no_finding_of_02_6(demo_results):
+    """02.6 is the student's to find: the demo names no file of the answer key and says nothing of valid/ but
+    its review grids (no leak, no count of leaks)."""
+    said = demo_results[1]["02_make_grid"].stdout
     key = json.loads((ROOT / "tests" / "keys" / "faces_review.json").read_text())
-    for train, valid in key["leaked_pairs"]:
-        assert f"{train}  ==  {valid}" in done["02_make_grid"].stdout, f"the demo should print {train} == {valid}"
+    for path in {*key["mislabeled"], *key["leaked"], *(path for pair in key["leaked_pairs"] for path in pair)}:
+        assert Path(path).stem not in said, f"the demo names {path}, a finding of 02.6:\n{said}"
+    about_valid = [line for line in said.splitlines() if "valid" in line and not line.startswith("review/valid/")]
+    assert not about_valid, f"the demo speaks of valid/ beyond its review grids: {about_valid}"
