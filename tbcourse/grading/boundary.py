@@ -79,6 +79,7 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
         args += ["--ro-bind", str(folder), str(folder)]
     args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
     for key, value in {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
-                       "PYTHONDONTWRITEBYTECODE": "1", ENV["start_method"]: "bwrap", **env}.items():
+                       "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),  # the checks' own copy of the course
+                       ENV["start_method"]: "bwrap", **env}.items():
         args += ["--setenv", key, value]
     return [*args, "--", sys.executable, "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]

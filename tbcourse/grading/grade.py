@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tbcourse.grading import boundary
+from tbcourse.grading import boundary, unprivileged
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
 from tbcourse.settings import ENV, GRADED_TESTS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
@@ -48,16 +48,20 @@ def test_files(lesson: str | None) -> list[Path]:
 
 
 def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None,
-              boundary: bool = False) -> tuple[dict, bool]:
+              boundary: str | None = None) -> tuple[dict, bool]:
     """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
-    the grading process finished). With ``boundary``, student code runs inside bubblewrap
-    (``tbcourse.grading.boundary``): it may read the checks' temporary folder and write only a scratch one."""
+    the grading process finished). With a ``boundary``, student code runs inside bubblewrap ("bwrap",
+    ``tbcourse.grading.boundary``) or as an unprivileged user ("unprivileged", ``tbcourse.grading.unprivileged``):
+    it may read the work folder and the checks' temporary folder, and write only a scratch one."""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
         scratch.mkdir()
         checks.mkdir()
         settings = Settings(work=work, record=record_path, call_seconds=call_seconds,
-                            **(dict(start_method="bwrap", scratch=scratch, checks_tmp=checks) if boundary else {}))
+                            **(dict(start_method=boundary, scratch=scratch, checks_tmp=checks) if boundary else {}))
+        if boundary == "unprivileged":
+            unprivileged.hand_over(scratch)
+            unprivileged.let_read(work, checks)
         child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
         command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider",
                    "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
@@ -131,7 +135,7 @@ def scorecard(results: dict[str, dict]) -> str:
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
-                 env: dict | None = None, boundary: bool = False) -> dict:
+                 env: dict | None = None, boundary: str | None = None) -> dict:
     """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``.
     ``finished`` is False when the grading process itself died: such a grade is not to be kept."""
     synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
@@ -169,7 +173,7 @@ def main(argv=None) -> int:
     print(f"grading {work} (student code runs {how}) ...", flush=True)
     log = report.with_suffix(".log")
     try:
-        content = grade_folder(work, log, args.lesson, args.timeout, env, args.boundary)
+        content = grade_folder(work, log, args.lesson, args.timeout, env, "bwrap" if args.boundary else None)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -99,7 +99,7 @@ def fingerprint(files: list[Path], lesson: str | None) -> str:
 
 
 def grade_student(submission: Path, reports: Path, lesson: str | None, call_seconds: float,
-                  boundary: bool = True) -> dict:
+                  boundary: str | None = "bwrap") -> dict:
     """The student's record, from the cache when nothing changed since it was made."""
     files = lesson_files(submission)
     cache = reports / "grades" / f"{submission.name}.json"
@@ -178,7 +178,8 @@ def main(argv=None) -> int:
         return 2
     records = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout, not args.trusted): s
+        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout,
+                           None if args.trusted else "bwrap"): s
                 for s in students}
         for n, job in enumerate(as_completed(jobs), start=1):
             rec = records[jobs[job].name] = job.result()

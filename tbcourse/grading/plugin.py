@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tbcourse.grading import unprivileged
 from tbcourse.grading.sandbox import TIMED_OUT, StudentError
 from tbcourse.grading.student import lesson_problem
 from tbcourse.settings import Settings
@@ -48,6 +49,16 @@ def pytest_runtest_setup(item):
     message = _unusable[lesson] or _timed_out.get(exercise)
     if message:
         pytest.fail(message, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A test's temporary folder holds what it hands to student code (an image file, a data set), and pytest
+    makes it for its own user only: where student code runs as another user, it is opened to it."""
+    value = yield
+    if fixturedef.argname == "tmp_path" and Settings.from_env().method == "unprivileged":
+        unprivileged.let_read(value)
+    return value
 
 
 @pytest.hookimpl(hookwrapper=True)

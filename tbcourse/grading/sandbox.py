@@ -3,12 +3,13 @@
 The graded tests check in their own process; the student's module is imported and called only in the
 worker (``tbcourse.grading.worker``), started as the ``start_method`` setting says: a child forked for
 each call (Linux), a warm worker per lesson started with spawn (Windows, macOS, or
-``COURSE_START_METHOD=spawn``), or one worker per grade inside bubblewrap (``make grade``). Whatever the
+``COURSE_START_METHOD=spawn``), or one worker per grade inside bubblewrap (``make grade``) or, where
+bubblewrap cannot run, as an unprivileged user (``tbcourse.grading.unprivileged``, on Gradescope). Whatever the
 student's code does there — patch torch or numpy, call ``os._exit``, loop forever, exhaust memory — it
 cannot touch the checks, and it costs that call only.
 
 - A ``SummaryWriter`` argument is replaced in the worker by a writer of its own, flushed after the call;
-  inside bubblewrap it writes to the scratch folder and only its event files are copied back.
+  inside a boundary it writes to the scratch folder and only its event files are copied back.
 - Tensor arguments that the call changed in place (the notes' ``transpose_``) are changed the same way
   here afterwards, so a test can see it.
 - The reply is decoded by ``tbcourse.grading.wire``, which rebuilds only plain data: an object of the
@@ -38,9 +39,9 @@ from pathlib import Path
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, wire
+from tbcourse.grading import boundary, unprivileged, wire
 from tbcourse.grading.worker import READY, Request, RequestPickler, read_frame, run_call, write_frame
-from tbcourse.settings import ENV, LESSONS, SOLUTIONS, Settings, lesson_names
+from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SOLUTIONS, Settings, lesson_names
 
 TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20
@@ -134,8 +135,8 @@ def _fork_call(path, function, args, kwargs, settings):
 class Worker:
     """A warm worker process and its channel: one request at a time, each reply awaited with a time limit."""
 
-    def __init__(self, command: list[str], env: dict):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+    def __init__(self, command: list[str], env: dict, cwd: Path | None = None):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
                                         start_new_session=hasattr(os, "setsid"))
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -181,8 +182,9 @@ atexit.register(lambda: [w.close() for w in _workers.values()])
 
 
 def _worker_for(path, settings) -> tuple[str, Worker]:
-    """spawn: one worker per lesson, which runs calls itself. bwrap: one per grade, which forks per call."""
-    key = f"spawn {path}" if settings.method == "spawn" else f"bwrap {settings.scratch}"
+    """spawn: one worker per lesson, which runs calls itself. bwrap, unprivileged: one per grade, which forks
+    per call, and whose working folder is the scratch folder."""
+    key = f"spawn {path}" if settings.method == "spawn" else f"{settings.method} {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
         env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
         preload = f"--preload={','.join(PRELOAD)}"
@@ -190,11 +192,14 @@ def _worker_for(path, settings) -> tuple[str, Worker]:
             command = [sys.executable, "-m", "tbcourse.grading.worker", preload]
         else:
             if settings.scratch is None:
-                raise _fail(f"the bwrap start method needs a scratch folder ({ENV['scratch']})")
-            readable = [Path(path).parent, *([settings.checks_tmp] if settings.checks_tmp else [])]
+                raise _fail(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
             env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
-            command = boundary.command(readable, settings.scratch, [preload], env)
-        _workers[key] = Worker(command, env)
+            if settings.method == "bwrap":
+                readable = [Path(path).parent, *([settings.checks_tmp] if settings.checks_tmp else [])]
+                command = boundary.command(readable, settings.scratch, [preload], env)
+            else:
+                command, env = unprivileged.command(settings.scratch, [preload], env)
+        _workers[key] = Worker(command, env, settings.scratch)
     return key, _workers[key]
 
 
@@ -203,7 +208,7 @@ _calls = iter(range(1, sys.maxsize))
 
 def _worker_call(path, function, args, kwargs, settings):
     writer_dirs = {}
-    if settings.method == "bwrap":
+    if settings.method in BOUNDARIES:
         folder = settings.scratch / f"call{next(_calls)}"
         for n, value in enumerate([*args, *kwargs.values()]):
             if isinstance(value, SummaryWriter):

@@ -1,15 +1,18 @@
 """tbcourse.grading.sandbox: student code runs apart, started each way the worker can be started (forked per
-call, a warm spawned worker, inside bubblewrap); only plain data and honest failures come back, the same each way."""
+call, a warm spawned worker, inside bubblewrap, as an unprivileged user); only plain data and honest failures
+come back, the same each way."""
+import os
+import pwd
 import shutil
 
 import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary
+from tbcourse.grading import boundary, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
-from tbcourse.settings import ENV, START_METHODS
+from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER
 
 LESSON = '''
 import os
@@ -47,6 +50,9 @@ def bad_value(x):
 def leaves():
     os._exit(0)
 
+def whoami():
+    return os.getuid()
+
 def loops():
     while True:
         pass
@@ -60,15 +66,22 @@ def hoards():
 
 @pytest.fixture(params=START_METHODS)
 def lesson(request, tmp_path, monkeypatch):
-    """The lesson's functions, called the way the start method says; inside bubblewrap the test's folder
+    """The lesson's functions, called the way the start method says; inside a boundary the test's folder
     is the checks' temporary folder, readable by student code, and a scratch folder is its only writable one."""
     if request.param == "bwrap" and shutil.which("bwrap") is None:
         pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
     monkeypatch.setenv(ENV["start_method"], request.param)
-    if request.param == "bwrap":
+    if request.param in BOUNDARIES:
         (tmp_path / "scratch").mkdir()
         monkeypatch.setenv(ENV["scratch"], str(tmp_path / "scratch"))
         monkeypatch.setenv(ENV["checks_tmp"], str(tmp_path))
+    if request.param == "unprivileged":
+        try:
+            unprivileged.check()
+        except boundary.BoundaryMissing as err:
+            pytest.skip(str(err))
+        unprivileged.hand_over(tmp_path / "scratch")
+        unprivileged.let_read(tmp_path)
     path = tmp_path / "99_sandbox.py"
     path.write_text(LESSON)
     return lambda function, *args: call(path, function, args, {})
@@ -114,3 +127,9 @@ def test_exit_loop_and_memory_bomb_cost_the_call_only(lesson, monkeypatch):
     with pytest.raises(StudentError, match="MemoryError"):
         monkeypatch.setenv(ENV["call_seconds"], "60")
         lesson("hoards")
+
+
+def test_student_code_runs_as_the_unprivileged_user_only_when_so_started(lesson, request):
+    method = request.node.callspec.params["lesson"]
+    user = pwd.getpwnam(UNPRIVILEGED_USER).pw_uid if method == "unprivileged" else os.getuid()
+    assert lesson("whoami") == user
