@@ -49,9 +49,25 @@ def check_prediction(tmp_path, img, fmt):
                              f"you predicted {got[worst]}")
 
 
+def check_dataformats(logdir):
+    """The five steps logged with size=4. There any dataformats but the table's (save one that only swaps H and W)
+    still makes a picture, but a 4x3 or 3x4 one with 4 channels (RGBA) instead of 4x4 with 3: with a larger size the
+    wrong reading has `size` channels, and add_image raises, naming no step."""
+    shown = images(logdir, "fake_img")
+    assert sorted(shown) == [1, 2, 3, 4, 5], f"size=4: expected tag 'fake_img' at steps 1..5, found {sorted(shown)}"
+    for step, px in shown.items():
+        (h, w, c), fmt = px.shape, "CHW" if step < 4 else ("HW", "HWC")[step - 4]
+        assert (h, w, c) == (4, 4, 3), (f"size=4, step {step}: the table's tensor with dataformats {fmt!r} is stored "
+                                        f"as a 4x4 picture with 3 channels; yours came {h}x{w} with {c} channels, "
+                                        f"its dimensions read in another order than {fmt!r}")
+
+
 @pytest.mark.exercise("01.1", points=2)
-def test_log_note_images_five_steps(writer, logdir, rng, monkeypatch):
+def test_log_note_images_five_steps(writer, logdir, tmp_path, rng, monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("no time.sleep needed: the step is the slider"))
+    with SummaryWriter(log_dir=str(tmp_path / "size_4")) as small:
+        lesson.log_note_images(small, size=4)
+    check_dataformats(tmp_path / "size_4")
     size = rng.randint(16, 48)
     lesson.log_note_images(writer, size=size)
     writer.flush()
