@@ -100,8 +100,10 @@ def displayed_pixels(img, dataformats="CHW"):
 # ### Showing an image that is already in [0, 255]
 #
 # Images decoded from files, or undone from a normalisation, are often floats in [0, 255]. Logged
-# as they are, they come out white wherever a value exceeds 1. There are two honest fixes: divide by
-# 255, or round and convert to `uint8` so that the dtype says "already pixels".
+# as they are, they come out white wherever a value exceeds 1. There are two honest fixes, and both
+# round first: divide by 255, or convert to `uint8` so that the dtype says "already pixels". Without
+# the rounding both truncate (`add_image` casts after its × 255, and so does a conversion to `uint8`):
+# 127.6 would show as 127, not 128.
 
 # %%
 def as_displayable(img):
