@@ -35,9 +35,9 @@ import time
 import uuid
 from pathlib import Path
 
+import jupytext
 import pytest
 
-import jupytext
 from tbcourse.grading.notebooks import to_notebook
 from tbcourse.settings import ENV, ROOT, Settings
 
@@ -51,8 +51,7 @@ MARKER = f"tbattack{uuid.uuid4().hex[:12]}"  # in every attacker's processes, fi
 SETTLE = 8  # seconds to wait after grading: the daemon strikes 1 s after its call, then every second
 MEMORY_MESSAGE = "more memory than the grader allows"
 SITE = Path(next(p for p in sys.path if p.endswith("site-packages") and Path(p).is_relative_to(ROOT / ".venv")))
-COURSE_FILES = [ROOT / "solutions" / "01_add_image.py", ROOT / "tests" / "keys" / "faces_review.json",
-                ROOT / "tests" / "graded" / "conftest.py"]
+COURSE_FILES = [ROOT / "tests" / "keys" / "faces_review.json", ROOT / "tests" / "graded" / "conftest.py"]
 MARKED_DIRS = [ROOT, ROOT / "solutions", ROOT / "tbcourse", ROOT / "tests" / "graded", SITE]  # where files are planted
 
 # What every attacker starts with: its constants (written in by `attacker`), a way to say what it did, and
@@ -82,16 +81,20 @@ def _once(what):
 
 
 def _graders():
-    """The parent, and every process whose command line names the grader (never the whole machine)."""
-    found = {os.getppid()}
-    for entry in os.listdir("/proc"):
+    """Its parent, and each ancestor above it whose command line names the grader: the worker, the checks,
+    the gradebook, whichever it can see (never anyone else's processes, were the boundary gone)."""
+    found, pid = [], os.getppid()
+    while pid > 0:
         try:
-            if entry.isdigit() and int(entry) != os.getpid() and b"tbcourse.grading" in Path(
-                    "/proc", entry, "cmdline").read_bytes():
-                found.add(int(entry))
-        except OSError:
-            pass
-    return sorted(found)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            parent = int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            break
+        if found and b"tbcourse.grading" not in cmdline:
+            break
+        found.append(pid)
+        pid = parent
+    return found
 
 
 def _pipes(pid="self", access=os.O_WRONLY):
@@ -128,7 +131,7 @@ _sites = [p for p in sys.path if p.endswith("site-packages")]
 for path in [Path(ROOT, "solutions", MARKER + ".py"), Path(ROOT, "tbcourse", MARKER + ".py"),
              Path(ROOT, "tests", "graded", MARKER + ".py"), Path(REPORTS, MARKER), Path(SUBMISSIONS, MARKER),
              Path(SUBMISSIONS, "honest_full", MARKER), *[Path(site, MARKER + ".pth") for site in _sites],
-             *[Path(folder, MARKER) for folder in glob.glob("/tmp/course-grade-*/checks")]]:
+             Path(os.path.dirname(os.getcwd()), "checks", MARKER)]:  # the checks' folder, beside the scratch
     try:  # a new file, a comment named by the marker: the test looks for it outside
         with open(path, "x") as out:
             out.write(f"# {MARKER}\\n")
@@ -144,14 +147,15 @@ for path in [Path(ROOT, "tbcourse", "settings.py"), Path(ROOT, "solutions", "01_
         _say("BREACH", f"could write {path}")
     except OSError:
         pass
-for path in glob.glob(os.path.join(SUBMISSIONS, "**"), recursive=True):
-    if os.path.isfile(path) and not os.path.islink(path):
-        try:  # the class's files: really changed, a comment at the end
-            with open(path, "a") as out:
-                out.write(f"\\n# {MARKER}\\n")
-            _say("BREACH", f"appended to {path}")
-        except OSError:
-            pass
+for folder, _, names in os.walk(SUBMISSIONS):  # the class's own files (no link followed: never the course's)
+    for path in [os.path.join(folder, name) for name in names]:
+        if os.path.isfile(path) and not os.path.islink(path) and os.path.realpath(path).startswith(SUBMISSIONS + "/"):
+            try:  # really changed: a comment at the end
+                with open(path, "a") as out:
+                    out.write(f"\\n# {MARKER}\\n")
+                _say("BREACH", f"appended to {path}")
+            except OSError:
+                pass
 '''),
     # cannot read the solutions, the answer keys, a classmate's work or the temporary copies of it
     "reads_the_answers": (STUB, '''
@@ -159,7 +163,8 @@ _say("ATTACKED")
 _stolen = None
 for path in [Path(ROOT, "solutions", "01_add_image.py"), Path(SUBMISSIONS, "honest_full", "01_add_image.py"),
              *map(Path, glob.glob("/tmp/*/01_add_image.py") + glob.glob("/tmp/*/*/01_add_image.py")),
-             Path(ROOT, "tests", "keys", "faces_review.json"), *map(Path, glob.glob("/tmp/course-grade-*/record.jsonl"))]:
+             Path(ROOT, "tests", "keys", "faces_review.json"),
+             *map(Path, glob.glob("/tmp/course-grade-*/record.jsonl"))]:
     if os.path.realpath(path) == os.path.realpath(__file__):
         continue
     try:
@@ -176,20 +181,21 @@ if _stolen:  # would earn the full 9
     "forges_the_verdicts": (STUB, '''
 _say("ATTACKED")
 _records = {os.environ[RECORD_VAR]} if os.environ.get(RECORD_VAR) else set()
-for environ in glob.glob("/proc/*/environ"):
+for pid in ["self", *_graders()]:  # the environment the checks were started with
     try:
-        for item in Path(environ).read_bytes().split(b"\\0"):
+        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\\0"):
             if item.startswith(RECORD_VAR.encode() + b"="):
                 _records.add(item.split(b"=", 1)[1].decode())
     except OSError:
         pass
-_records.update(glob.glob("/tmp/course-grade-*/record.jsonl"))
-for path in _records:
+_records.add(os.path.join(os.path.dirname(os.getcwd()), "record.jsonl"))  # beside the scratch folder, by layout
+for path in filter(os.path.isfile, _records):
     try:  # a test of 100 points, passed: pays whenever the grade driver reads it
         with open(path, "a") as out:
             out.write(json.dumps({"event": "collected", "test": f"forged-{MARKER}", "exercise": "01.1",
                                   "points": 100}) + "\\n")
-            out.write(json.dumps({"event": "result", "test": f"forged-{MARKER}", "passed": True, "message": ""}) + "\\n")
+            out.write(json.dumps({"event": "result", "test": f"forged-{MARKER}", "passed": True,
+                                  "message": ""}) + "\\n")
         _say("BREACH", f"forged {path}")
     except OSError:
         pass
@@ -594,12 +600,10 @@ def graded(tmp_path_factory):
         before = {"course": course_state(), "git": git_status(), "class": snapshot(submissions)}
         command = [sys.executable, "-m", "tbcourse.grading.gradebook", str(submissions), "--reports", str(reports),
                    "--lesson", "01", "--timeout", "20"]
-        started = time.monotonic()
         run = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=ROOT)
-        seconds = time.monotonic() - started
         at_end = snapshot(reports)
         time.sleep(SETTLE)
-        yield dict(folder=folder, reports=reports, submissions=submissions, run=run, seconds=seconds, before=before,
+        yield dict(folder=folder, reports=reports, submissions=submissions, run=run, before=before,
                    at_end=at_end, survivors=marked_processes(), listener=listener, constants=constants)
     finally:
         listener.close()
