@@ -170,7 +170,14 @@ class Worker:
             raise TimeoutError from None
 
     def close(self):
-        if self.process.poll() is None:
+        """Kill the worker and what its calls left running in its process group: inside bubblewrap the PID
+        namespace would die with it anyway, but as the unprivileged user nothing else would end them."""
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        elif self.process.poll() is None:
             self.process.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):

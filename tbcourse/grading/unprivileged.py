@@ -9,8 +9,9 @@ in an environment of its own. It reads only what any user may read and the folde
 Everything the grader writes (the record of verdicts, the grade, Gradescope's results.json) belongs to
 root, in folders ``nobody`` cannot write to.
 
-Weaker than bubblewrap: student code keeps the network, sees the machine's other processes, and what a
-call leaves running is not killed until the container ends.
+Weaker than bubblewrap: student code keeps the network and sees the machine's other processes, and what a
+call leaves running lives on until the worker is killed with its process group (after a call that ran past
+its time limit, and when the grade ends) — or, if it left that group, until the container ends.
 """
 import os
 import pwd

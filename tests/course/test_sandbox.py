@@ -4,12 +4,14 @@ come back, the same each way."""
 import os
 import pwd
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, unprivileged
+from tbcourse.grading import boundary, sandbox, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
 from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER
@@ -52,6 +54,13 @@ def leaves():
 
 def whoami():
     return os.getuid()
+
+def lingers():
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            pass
+    return pid
 
 def loops():
     while True:
@@ -133,3 +142,21 @@ def test_student_code_runs_as_the_unprivileged_user_only_when_so_started(lesson,
     method = request.node.callspec.params["lesson"]
     user = pwd.getpwnam(UNPRIVILEGED_USER).pw_uid if method == "unprivileged" else os.getuid()
     assert lesson("whoami") == user
+
+
+def running(pid: int) -> bool:
+    """Whether the process is there and not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("lesson", ["unprivileged"], indirect=True)
+def test_what_a_call_leaves_running_dies_with_the_unprivileged_worker(lesson):
+    pid = lesson("lingers")
+    assert running(pid), "the call's child should have outlived the call"
+    for worker in sandbox._workers.values():
+        worker.close()
+    time.sleep(0.5)
+    assert not running(pid), f"process {pid}, left by a call, outlived the worker"
