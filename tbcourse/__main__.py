@@ -1,17 +1,29 @@
 """The course's commands, the same on Windows, macOS and Linux: ``python -m tbcourse <command>``.
 
+    python -m tbcourse setup                                  make .venv and install what the course needs
     python -m tbcourse run [--work lessons] [--lesson 01]     run lessons as scripts, logging to runs/
+    python -m tbcourse test [--work lessons] [--lesson 01]    grade: a scorecard and reports/grade.json
+    python -m tbcourse watch [--work lessons] [--lesson 01]   regrade a lesson each time it is saved
     python -m tbcourse hint 02.3 | --reset [02.3]             the next hint for an exercise; start over
+    python -m tbcourse progress                               every exercise, done or to do, with points
+    python -m tbcourse notebooks [--work lessons]             a Jupyter notebook beside every lesson
+    python -m tbcourse tensorboard [--port 6006]              look at runs/ in TensorBoard
+
+Run with any Python 3.10 or newer once the course is set up: every command but setup and hint runs itself
+again in the course's .venv. Nothing here needs make, a shell or fork.
 """
 import argparse
 import json
 import subprocess
 import sys
 import textwrap
+import venv
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
-from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, lesson_names
+from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, VENV, Settings, lesson_names, venv_python
+
+TENSORBOARD_PORT = 6006
 
 
 def run(work: Path, lesson: str | None) -> int:
@@ -66,20 +78,92 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
     return 0
 
 
+def setup(dev: bool) -> int:
+    """Make the course's .venv with this Python and install what the lessons and the grader need."""
+    if sys.version_info < (3, 10):
+        print(f"error: the course needs Python 3.10 or newer (this is {sys.version.split()[0]}); on Windows, "
+              "py -3.11 -m tbcourse setup", file=sys.stderr)
+        return 2
+    if not venv_python().exists():
+        print(f"making {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    needs = ["-r", str(ROOT / "requirements.txt")]
+    if dev and (ROOT / "requirements-dev.txt").exists():
+        needs += ["-r", str(ROOT / "requirements-dev.txt")]
+    for step in (["install", "--upgrade", "pip"], ["install", *needs], ["install", "--no-deps", "-e", str(ROOT)]):
+        code = subprocess.call([str(venv_python()), "-m", "pip", "--disable-pip-version-check", *step])
+        if code:
+            print(f"error: pip {' '.join(step[:2])} failed (exit code {code}); see its output above", file=sys.stderr)
+            return code
+    print(f"the course is set up in {VENV}. Next: python -m tbcourse test (or watch, while you work)")
+    return 0
+
+
+def in_course_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def tensorboard(port: int) -> int:
+    try:
+        return subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", str(Settings.from_env().runs),
+                                "--host", "127.0.0.1", "--port", str(port),
+                                "--samples_per_plugin", "images=1000,histograms=1000,scalars=10000"])
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tbcourse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p_run = commands.add_parser("run", help="run lessons as scripts, logging to runs/NN_topic/")
     p_run.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
     p_run.add_argument("--lesson", help="only this lesson, e.g. 01")
+    p_setup = commands.add_parser("setup", help="make .venv and install what the course needs")
+    p_setup.add_argument("--dev", action="store_true", help="also what the course's own checks need (authors)")
+    for name, helps in (("test", "grade lessons: a scorecard and reports/grade.json"),
+                        ("watch", "regrade a lesson each time it is saved (Ctrl-C to stop)")):
+        sub = commands.add_parser(name, help=helps)
+        sub.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson files (default: lessons/)")
+        sub.add_argument("--lesson", help="only this lesson, e.g. 01")
+        sub.add_argument("--start-method", choices=["fork", "spawn"], help="how student code is started "
+                         "(default: fork on Linux, spawn elsewhere; also COURSE_START_METHOD)")
+    commands.add_parser("progress", help="every exercise, done or to do, with points")
+    p_notebooks = commands.add_parser("notebooks", help="write NN_topic.ipynb beside every lesson, paired with it")
+    p_notebooks.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
+    p_board = commands.add_parser("tensorboard", help="serve runs/ on http://127.0.0.1:6006")
+    p_board.add_argument("--port", type=int, default=TENSORBOARD_PORT)
     p_hint = commands.add_parser("hint", help="the next hint for an exercise, one level more each time")
     p_hint.add_argument("exercise", nargs="?", help="the exercise's id, e.g. 02.3")
     p_hint.add_argument("--reset", action="store_true", help="forget the hints seen (of the exercise, if named)")
     p_hint.add_argument("--seen", type=Path, default=HINTS_SEEN,
-                        help=f"the file that remembers the hints seen (default: {HINTS_SEEN.relative_to(ROOT)})")
+                        help=f"the file that remembers the hints seen (default: {HINTS_SEEN})")
     args = parser.parse_args(argv)
+    if args.command == "setup":
+        return setup(args.dev)
     if args.command == "hint":
         return hint(args.exercise, args.reset, args.seen)
+    if not in_course_venv() and venv_python().exists():  # run again with the course's own libraries
+        return subprocess.call([str(venv_python()), "-m", "tbcourse", *(sys.argv[1:] if argv is None else argv)])
+    if args.command == "test":
+        from tbcourse.grading import grade
+
+        return grade.main(["--work", str(args.work), *(["--lesson", args.lesson] if args.lesson else []),
+                           *(["--start-method", args.start_method] if args.start_method else [])])
+    if args.command == "watch":
+        from tbcourse.grading import watch
+
+        return watch.main(args.work, args.lesson, Settings(start_method=args.start_method or ""))
+    if args.command == "progress":
+        from tbcourse.grading import progress
+
+        print(progress.report())
+        return 0
+    if args.command == "notebooks":
+        from tbcourse.grading import notebooks
+
+        return notebooks.main(["build", str(args.work)])
+    if args.command == "tensorboard":
+        return tensorboard(args.port)
     return run(args.work.resolve(), args.lesson)
 
 

@@ -24,9 +24,12 @@ SOLUTIONS = ROOT / "solutions"  # the one source of every lesson, answers includ
 GRADED_TESTS = ROOT / "tests" / "graded"
 GRADED_KEYS = GRADED_TESTS / "keys"  # what the graded tests check answers against: salted digests, no answers
 KEYS = ROOT / "tests" / "keys"  # the answer keys, for instructors (never in a student release)
-REPORTS = ROOT / "reports"
+REPORTS_ENV = "COURSE_REPORTS"  # moves reports/ elsewhere (the course's own checks use a temporary one)
+REPORTS = Path(os.environ.get(REPORTS_ENV) or ROOT / "reports")
 HINTS_SEEN = REPORTS / "hints.json"  # how many hint levels a student has seen, per exercise (python -m tbcourse hint)
+PROGRESS = REPORTS / "progress.json"  # the latest result of every exercise graded, across runs (make progress)
 RUNS = ROOT / "runs"
+VENV = ROOT / ".venv"  # the course's own Python environment (python -m tbcourse setup, make)
 MANIFEST = ROOT / "exercises.toml"
 SYLLABUS = ROOT / "docs" / "syllabus.md"
 
@@ -41,6 +44,11 @@ def lesson_names(folder: Path | None = None) -> list[str]:
     if folder is None and not SOLUTIONS.is_dir():
         return sorted(path.stem.removeprefix("test_") for path in graded_test_files())
     return sorted(p.stem for p in Path(folder or SOLUTIONS).glob(f"{LESSON_GLOB}.py") if LESSON_NAME.match(p.stem))
+
+
+def venv_python() -> Path:
+    """The course environment's interpreter, on Windows or elsewhere."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def lesson_of(exercise: str, names: list[str] | None = None) -> str:
@@ -75,6 +83,17 @@ START_METHODS = ("fork", "spawn", *BOUNDARIES)
 UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap cannot (tbcourse.grading.unprivileged)
 OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
 WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
+
+# Grading in the cloud (tbcourse.authoring.autograder, tbcourse.grading.gradescope, tbcourse.grading.classroom).
+DIST = ROOT / "dist"  # what make autograder builds (git-ignored)
+GRADESCOPE_ROOT = Path("/autograder")  # Gradescope's layout: source/ (the zip), submission/, results/
+AUTOGRADER_ROOT_ENV = "AUTOGRADER_ROOT"  # another root laid out the same (make autograder-check)
+AUTOGRADER_BOUNDARY_ENV = "AUTOGRADER_BOUNDARY"  # bwrap or unprivileged: the boundary the autograder must use
+GRADESCOPE_SCHEMA = ROOT / "docs" / "gradescope-results.schema.json"
+CLASSROOM_WORKFLOW = ".github/workflows/classroom.yml"  # in a student release, for GitHub Classroom
+TESTED_PYTHON = "3.11"
+TESTED_PINS = ("torch==2.14.1", "torchvision==0.29.1")  # what make check ran on; the cloud graders install these
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # torch's CPU-only wheels: no CUDA download on a CPU
 
 
 @dataclass(frozen=True)

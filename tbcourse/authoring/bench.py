@@ -1,23 +1,32 @@
 """`make bench`: wall time and peak memory of grading, beside the floor of one import.
 
 The floor is a bare ``python -c "import torch, torchvision, tensorboard"``, measured in the same run,
-because the machine is shared and noisy: compare the ratios, not seconds across runs. Then one
-``make test WORK=solutions``, and a class of ``--students`` copies of the solutions graded by
-``make grade`` (goal: at most half the time of grading them one by one).
+because the machine is shared and noisy: compare the ratios, not seconds across runs. Then:
+
+- one ``make test WORK=solutions`` (goal: within 3x the floor);
+- lesson 01 with student code forked per call and in a spawned worker (goal: spawn within 2x fork);
+- a class of ``--students`` copies of the solutions graded by ``make grade``, inside the bubblewrap
+  boundary and without it (goals: the boundary costs at most 15%; the class within 45% of the time of
+  its students graded one by one);
+- ``make watch``: from saving a lesson to its ``total:`` line (goals: a median of 1.5 s for lesson 01,
+  4 s for the heaviest lesson).
 """
 import argparse
 import json
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from tbcourse.settings import ROOT
+from tbcourse.settings import REPORTS_ENV, SOLUTIONS, lesson_names
 
-SINGLE_GOAL = 3.0  # grading a whole submission within 3x the floor
-CLASS_GOAL = 0.5  # a class within half the time of its students graded one after another
+GOALS = {"single": 3.0, "spawn": 2.0, "boundary": 1.15, "class": 0.45, "watch 01": 1.5, "watch heaviest": 4.0}
+HEAVIEST = "04"  # AlexNet's feature maps: the lesson whose grading takes longest
 
 # Runs COMMAND in a fresh process and prints its wall time and the peak RSS (KiB) of all it started.
 PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -35,39 +44,90 @@ def measure(command: list[str], repeat: int = 1) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def grade(work, report, *options) -> list[str]:
+    return [sys.executable, "-m", "tbcourse.grading.grade", "--work", str(work), "--report", str(report), *options]
+
+
+def watch_latency(lesson: str, saves: int = 5) -> list[float]:
+    """Seconds from each save of a lesson to the ``total:`` line of ``python -m tbcourse watch``."""
+    name = next(n for n in lesson_names() if n.startswith(lesson))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp, "work")
+        work.mkdir()
+        shutil.copy2(SOLUTIONS / f"{name}.py", work)
+        watcher = subprocess.Popen([sys.executable, "-m", "tbcourse", "watch", "--work", str(work), "--lesson", lesson],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, REPORTS_ENV: str(Path(tmp, "reports")), "PYTHONUNBUFFERED": "1"})
+        try:
+            for line in watcher.stdout:
+                if "watching" in line:
+                    break
+            seconds = []
+            for k in range(saves):
+                with open(work / f"{name}.py", "a", encoding="utf-8") as lesson_file:
+                    lesson_file.write(f"\n# save {k}\n")
+                start = time.perf_counter()
+                for line in watcher.stdout:
+                    if line.startswith("total:"):
+                        seconds.append(time.perf_counter() - start)
+                        break
+        finally:
+            watcher.send_signal(signal.SIGINT)
+            watcher.wait(timeout=60)
+    return seconds
+
+
+def verdict(name: str, ratio: float, unit: str = "x") -> str:
+    goal = GOALS[name]
+    shown = {"%": f"{ratio:.0%}", "s": f"{ratio:.2f} s"}.get(unit, f"{ratio:.2f}x")
+    wanted = {"%": f"{goal:.0%}", "s": f"{goal:.2f} s"}.get(unit, f"{goal:.2f}x")
+    return f"goal {name}: at most {wanted} -> {'met' if ratio <= goal else 'NOT met'} ({shown})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30, help="size of the class graded (0: none)")
     args = parser.parse_args(argv)
-    rows = [("floor: import torch, torchvision, tensorboard",
-             measure([sys.executable, "-c", "import torch, torchvision, tensorboard"], repeat=3))]
+    rows, goals = {}, []
+    rows["floor: import torch, torchvision, tensorboard"] = floor = \
+        measure([sys.executable, "-c", "import torch, torchvision, tensorboard"], repeat=3)
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("make test WORK=solutions (whole course)",
-                     measure([sys.executable, "-m", "tbcourse.grading.grade", "--work", str(ROOT / "solutions"),
-                              "--report", f"{tmp}/grade.json"])))
+        rows["make test WORK=solutions (whole course)"] = single = measure(grade(SOLUTIONS, f"{tmp}/grade.json"))
         report = json.loads(Path(tmp, "grade.json").read_text())
+        goals.append(verdict("single", single[0] / floor[0]))
+        for method in ("fork", "spawn"):
+            rows[f"lesson 01, student code by {method}"] = measure(
+                grade(SOLUTIONS, f"{tmp}/{method}.json", "--lesson", "01", "--start-method", method), repeat=3)
+        goals.append(verdict("spawn", rows["lesson 01, student code by spawn"][0]
+                             / rows["lesson 01, student code by fork"][0]))
         if args.students:
             for k in range(args.students):
-                shutil.copytree(ROOT / "solutions", Path(tmp, "class", f"student{k:02d}"),
+                shutil.copytree(SOLUTIONS, Path(tmp, "class", f"student{k:02d}"),
                                 ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-            rows.append((f"make grade: a class of {args.students} copies",
-                         measure([sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class",
-                                  "--reports", f"{tmp}/reports"])))
-            book = Path(tmp, "reports", "gradebook.csv").read_text().splitlines()[1:]
-    floor, single = rows[0][1][0], rows[1][1][0]
-    print(f"{'what':<46}{'wall s':>8}{'peak MiB':>10}{'x floor':>9}")
-    for name, (seconds, mib) in rows:
-        print(f"{name:<46}{seconds:>8.1f}{mib:>10.0f}{seconds / floor:>9.1f}")
+            books = {}
+            for name, options in (("inside bubblewrap", []), ("trusted, no boundary", ["--trusted"])):
+                reports = Path(tmp, f"reports-{len(books)}")
+                rows[f"make grade: {args.students} students, {name}"] = measure(
+                    [sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class", "--reports", str(reports),
+                     *options])
+                books[name] = (reports / "gradebook.csv").read_text().splitlines()[1:]
+            boxed = rows[f"make grade: {args.students} students, inside bubblewrap"][0]
+            goals.append(verdict("boundary", boxed / rows[f"make grade: {args.students} students, trusted, "
+                                                            "no boundary"][0]))
+            goals.append(verdict("class", boxed / (args.students * single[0]), "%"))
+    for lesson, goal in (("01", "watch 01"), (HEAVIEST, "watch heaviest")):
+        latency = watch_latency(lesson)
+        rows[f"make watch LESSON={lesson}: save to verdict, median of {len(latency)}"] = (statistics.median(latency), 0)
+        goals.append(verdict(goal, statistics.median(latency), "s"))
+    print(f"{'what':<56}{'wall s':>8}{'peak MiB':>10}{'x floor':>9}")
+    for name, (seconds, mib) in rows.items():
+        print(f"{name:<56}{seconds:>8.1f}{mib:>10.0f}{seconds / floor[0]:>9.1f}")
     print(f"solutions scored {report['total']}/{report['max']}")
-    print(f"goal: one submission within {SINGLE_GOAL:.0f}x the floor -> "
-          f"{'met' if single / floor <= SINGLE_GOAL else 'NOT met'} ({single / floor:.1f}x)")
     if args.students:
-        full = sum(line.endswith(f",{report['max']},{report['max']},graded") for line in book)
-        ratio = rows[2][1][0] / (args.students * single)
-        print(f"class: {rows[2][1][0] / args.students:.1f} s per student against {single:.1f} s for one make test; "
-              f"{full}/{args.students} full marks")
-        print(f"goal: the class within {CLASS_GOAL:.0%} of {args.students} single runs -> "
-              f"{'met' if ratio <= CLASS_GOAL else 'NOT met'} ({ratio:.0%})")
+        for name, book in books.items():
+            full = sum(line.endswith(f",{report['max']},{report['max']},graded") for line in book)
+            print(f"class {name}: {full}/{args.students} full marks")
+    print("\n".join(goals))
     return 0
 
 

@@ -16,10 +16,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tbcourse.grading import boundary, unprivileged
+from tbcourse.grading import boundary, progress, unprivileged
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
-from tbcourse.settings import ENV, GRADED_TESTS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
+from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
 
 CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
 ALL_TESTS_SECONDS = 1800
@@ -63,9 +63,7 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
             unprivileged.hand_over(scratch)
             unprivileged.let_read(work, checks)
         child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
-        command = [sys.executable, "-m", "pytest", *targets, "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider",
-                   "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
-                   f"--timeout={max(120, 4 * call_seconds)}", f"--basetemp={checks / 'pytest'}"]
+        command = [sys.executable, "-m", "pytest", *targets, *pytest_options(call_seconds, checks)]
         try:
             child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
@@ -73,7 +71,21 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
             death = f"the grading process ended early (exit code {child.returncode}); see {log.name}"
         except subprocess.TimeoutExpired:
             finished, death = False, f"grading stopped after {ALL_TESTS_SECONDS} s"
-        lines = record_path.read_text(encoding="utf-8").splitlines() if record_path.exists() else []
+        return read_record(record_path, finished, death, log.name)
+
+
+def pytest_options(call_seconds: float, checks: Path) -> list[str]:
+    """How the graded tests run, in a child process (make test) or in a warm one (make watch): the grading
+    plugin, the course's own configuration, temporary folders under ``checks``."""
+    return ["-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
+            "--rootdir", str(ROOT), "-q", "-rN", f"--timeout={max(120, 4 * call_seconds)}",
+            f"--basetemp={checks / 'pytest'}"]
+
+
+def read_record(record_path: Path, finished: bool, death: str, log_name: str) -> tuple[dict, bool]:
+    """The plugin's record of one run: (tests, whether every test ended and the run ``finished``); a test
+    that never ended failed with ``death``."""
+    lines = record_path.read_text(encoding="utf-8").splitlines() if record_path.exists() else []
     tests = {}
     for line in lines:
         rec = json.loads(line)
@@ -82,7 +94,7 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         elif rec["event"] == "result":
             tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
     if not tests:
-        raise GradingError(f"the graded tests could not be collected; see {log.name}")
+        raise GradingError(f"the graded tests could not be collected; see {log_name}")
     finished &= all("passed" in rec for rec in tests.values())
     for rec in tests.values():  # student code runs in processes of its own, so this is the grader's failure
         rec.setdefault("passed", False)
@@ -178,6 +190,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     report.write_text(json.dumps(content, indent=2) + "\n")
+    progress.record(content["exercises"], work, report.parent / PROGRESS.name)  # make progress reads it
     print("".join(f"{line}\n" for line in content["synced"]) + scorecard(content["exercises"]))
     print(f"report: {report}; the tests' own output: {log}")
     return 0 if content["total"] == content["max"] else 1

@@ -22,6 +22,8 @@ _unusable = {}  # lesson -> why its file cannot be used at all, or None
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(id, points): the syllabus exercise a graded test checks")
+    _timed_out.clear()  # a warm process (make watch) runs one session after another: each starts afresh
+    _unusable.clear()
 
 
 def _record(**fields):
