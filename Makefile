@@ -6,10 +6,11 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test hint grade check tensorboard lessons notebooks figures bench release clean
+.PHONY: help run test watch progress hint grade check tensorboard lessons notebooks figures bench release autograder \
+	autograder-check clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "  options: WORK=dir (folder make test grades and make run runs), LESSON=NN (one lesson), EX=NN.k (one exercise), SUBMISSIONS=dir, PORT=n, DEST=dir"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -23,7 +24,13 @@ run: $(STAMP) ## run the lessons in WORK (default lessons/; WORK=solutions: the 
 	$(PY) -m tbcourse run --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
 
 test: $(STAMP) ## grade the lessons in WORK (default lessons/): scorecard + reports/grade.json
-	$(PY) -m tbcourse.grading.grade --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+	$(PY) -m tbcourse test --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+
+watch: $(STAMP) ## regrade a lesson of WORK each time it is saved (LESSON=NN: grade it first); Ctrl-C stops
+	$(PY) -m tbcourse watch --work $(WORK) $(if $(LESSON),--lesson $(LESSON))
+
+progress: $(STAMP) ## every exercise, done or to do, with points (kept across runs)
+	$(PY) -m tbcourse progress
 
 hint: $(STAMP) ## the next hint for exercise EX=NN.k, one level more each time (RESET=1: start over)
 	$(PY) -m tbcourse hint $(EX) $(if $(RESET),--reset)
@@ -36,8 +43,7 @@ check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skip
 	$(PY) -m pytest -q -rs --durations=15
 
 tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change), every step kept
-	$(PY) -m tensorboard.main --logdir runs --host 127.0.0.1 --port $(PORT) \
-		--samples_per_plugin images=1000,histograms=1000,scalars=10000
+	$(PY) -m tbcourse tensorboard --port $(PORT)
 
 lessons: $(STAMP) ## rebuild lessons/ from solutions/ (refuses to overwrite hand edits; FORCE=1 keeps them as .bak)
 	$(PY) -m tbcourse.authoring.build $(if $(FORCE),--force)
@@ -54,6 +60,14 @@ bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENT
 release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers
 	@test -n "$(DEST)" || { echo "usage: make release DEST=dir (a new or empty folder outside the course)"; exit 2; }
 	$(PY) -m tbcourse.authoring.release $(DEST)
+
+autograder: $(STAMP) ## build dist/autograder.zip for Gradescope: setup.sh, run_autograder, the grader; no answers
+	$(PY) -m tbcourse.authoring.autograder build
+
+autograder-check: autograder ## run the zip as Gradescope would on SUBMISSION=dir -> reports/gradescope/results.json
+	@test -n "$(SUBMISSION)" || { echo "usage: make autograder-check SUBMISSION=dir [AUTOGRADER_ROOT=dir] [SETUP=1]"; exit 2; }
+	$(PY) -m tbcourse.authoring.autograder check $(SUBMISSION) $(if $(AUTOGRADER_ROOT),--root $(AUTOGRADER_ROOT)) \
+		$(if $(SETUP),--setup)
 
 clean: ## remove logs, reports and caches (keeps .venv)
 	rm -rf runs reports .pytest_cache
