@@ -19,6 +19,11 @@ class Exercise:
     function: str
     hints: list[str]  # levels, from where to look to close (never the answer's code)
 
+    @property
+    def title(self) -> str:
+        """How the cloud graders name it (Gradescope's tests, GitHub Classroom's steps): ``01.2 displayed_pixels()``."""
+        return f"{self.id} {self.function}()"
+
 
 def exercises() -> dict[str, Exercise]:
     """id -> Exercise, in course order."""

@@ -1,0 +1,189 @@
+"""make autograder and make autograder-check: the zip holds the grader and no answer; run as Gradescope runs
+it, it grades the solutions full and the untouched lessons zero, and a broken submission — uploaded as loose
+files, or as a nested clone graded as the unprivileged user — to a results.json in Gradescope's format that
+still lists every exercise with the course's points, while a lesson that tries to write results.json cannot."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from importlib.metadata import version
+
+import pytest
+from packaging.requirements import Requirement
+
+from tbcourse.authoring.autograder import build
+from tbcourse.grading import boundary, unprivileged
+from tbcourse.grading.gradescope import NO_FILES
+from tbcourse.grading.manifest import exercises, graded_points
+from tbcourse.settings import AUTOGRADER_BOUNDARY_ENV, LESSONS, ROOT, SOLUTIONS, TESTED_PINS, lesson_names
+
+POINTS = graded_points()
+FORGED = "could not forge results.json"
+
+
+def available(check) -> bool:
+    try:
+        check()
+        return True
+    except boundary.BoundaryMissing:
+        return False
+
+
+BWRAP, UNPRIVILEGED = available(boundary.check), available(unprivileged.check)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dist") / "autograder.zip"
+    assert build(path) == [], "the autograder would ship lines of answers"
+    return path
+
+
+def run_check(archive, submission, root, *options, env=None):
+    """make autograder-check: (its process, the results.json it kept)."""
+    report = root.parent / f"{root.name}-results.json"
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.authoring.autograder", "check", str(submission), "--zip",
+                           str(archive), "--root", str(root), "--report", str(report), *options],
+                          capture_output=True, text=True, cwd=ROOT, timeout=1800, env={**os.environ, **(env or {})})
+    assert report.exists(), f"no results.json:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc, json.loads(report.read_text(encoding="utf-8"))
+
+
+def lesson_points(number: str) -> int:
+    return sum(points for ex, points in POINTS.items() if ex.startswith(f"{number}."))
+
+
+def broken_lessons(results_json) -> dict[str, str]:
+    """Lesson file -> text: 00 tries to write Gradescope's results.json, 01 does not compile, 02 ends the
+    process when imported, 06 is missing; 03-05 are the solutions."""
+    solution = {name: (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8") for name in lesson_names()}
+    names = dict(zip(("00", "01", "02"), lesson_names()))
+    return {**{name: solution[name] for name in lesson_names()[3:6]},
+            names["00"]: solution[names["00"]] + f'''
+
+def grad_norms(model):
+    try:
+        with open({str(results_json)!r}, "w") as forged:
+            forged.write('{{"score": 1000, "tests": []}}')
+    except OSError as err:
+        raise RuntimeError("{FORGED}: " + type(err).__name__) from None
+    raise RuntimeError("forged results.json")
+''',
+            names["01"]: solution[names["01"]] + "\nif True print('x')\n",
+            names["02"]: "import os\nos._exit(0)\n" + solution[names["02"]]}
+
+
+def write(folder, files: dict[str, str]):
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def assert_gradescope_format(proc, results):
+    """Valid for Gradescope (the check's exit code), one test per exercise, worth the course's points."""
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert [t["name"] for t in results["tests"]] == [ex.title for ex in exercises().values()]
+    assert [t["max_score"] for t in results["tests"]] == [POINTS[ex] for ex in exercises()]
+    assert sum(t["max_score"] for t in results["tests"]) == sum(POINTS.values())
+    assert results["score"] == sum(t["score"] for t in results["tests"]) and results["execution_time"] >= 0
+    for test in results["tests"]:
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed"), test
+        assert test["output"], f"{test['name']} says nothing"
+
+
+needs_a_boundary = pytest.mark.skipif(not (BWRAP or UNPRIVILEGED), reason="neither bubblewrap nor root is here")
+
+
+def test_the_zip_holds_setup_run_and_the_grader_and_no_answer(archive):
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+        modes = {info.filename: info.external_attr >> 16 for info in zipped.infolist()}
+        setup, run = zipped.read("setup.sh").decode(), zipped.read("run_autograder").decode()
+    assert {name.split("/")[0] for name in names} == {"setup.sh", "run_autograder", "tbcourse", "lessons", "tests",
+                                                      "data", "exercises.toml", "requirements.txt", "pyproject.toml"}
+    assert all(stat.S_IMODE(modes[name]) == 0o755 for name in ("setup.sh", "run_autograder"))
+    assert not any(name.startswith(("tbcourse/authoring", "solutions", "tests/keys")) for name in names)
+    assert {name.split("/")[1] for name in names if name.startswith("tests/")} == {"graded"}
+    assert all(pin in setup for pin in TESTED_PINS) and "-r requirements.txt" in setup and "bubblewrap" in setup
+    assert "https://download.pytorch.org/whl/cpu" in setup and "tbcourse.grading.gradescope" in run
+
+
+def test_the_pins_are_the_versions_make_check_runs_on_and_within_requirements():
+    ranges = {Requirement(line).name: Requirement(line).specifier for line in
+              (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")}
+    for pin in map(Requirement, TESTED_PINS):
+        installed = version(pin.name).split("+")[0]
+        assert pin.specifier.contains(installed), f"{pin} is pinned, {installed} is installed and tested"
+        assert ranges[pin.name].contains(installed), f"{pin} is outside requirements.txt's {ranges[pin.name]}"
+
+
+@needs_a_boundary
+def test_the_solutions_earn_full_marks(archive, tmp_path):
+    submission = write(tmp_path / "upload", {f"{n}.py": (SOLUTIONS / f"{n}.py").read_text() for n in lesson_names()})
+    proc, results = run_check(archive, submission, tmp_path / "autograder")
+    assert_gradescope_format(proc, results)
+    assert results["score"] == sum(POINTS.values()), [t for t in results["tests"] if t["status"] != "passed"]
+
+
+@needs_a_boundary
+def test_the_untouched_lessons_earn_zero_each_on_its_own_todo(archive, tmp_path):
+    submission = tmp_path / "upload"
+    shutil.copytree(LESSONS, submission / "lessons", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    proc, results = run_check(archive, submission, tmp_path / "autograder")
+    assert_gradescope_format(proc, results)
+    assert results["score"] == 0
+    for test, ex in zip(results["tests"], exercises()):
+        assert f"TODO({ex})" in test["output"], test
+
+
+def check_broken(proc, results, root):
+    assert_gradescope_format(proc, results)
+    lost = {"00.2": POINTS["00.2"], "01": lesson_points("01"), "02": lesson_points("02"), "06": lesson_points("06")}
+    assert results["score"] == sum(POINTS.values()) - sum(lost.values()), proc.stdout[-3000:]
+    outputs = {test["name"].split()[0]: test["output"] for test in results["tests"]}
+    assert FORGED in outputs["00.2"], outputs["00.2"]
+    assert "does not compile" in outputs["01.1"] and "ended the process" in outputs["02.1"]
+    assert f"{lesson_names()[6]}.py is missing from your submission" in outputs["06.1"]
+    assert json.loads((root / "results" / "results.json").read_text()) == results, "results.json was rewritten"
+
+
+@needs_a_boundary
+def test_a_broken_upload_of_loose_files_costs_only_its_lessons(archive, tmp_path):
+    root = tmp_path / "autograder"
+    loose = {f"{name}.py": text for name, text in broken_lessons(root / "results" / "results.json").items()}
+    submission = write(tmp_path / "upload", loose)
+    proc, results = run_check(archive, submission, root)
+    check_broken(proc, results, root)
+
+
+@pytest.mark.skipif(not UNPRIVILEGED, reason="running student code as nobody needs root and setpriv")
+def test_a_broken_nested_clone_graded_as_the_unprivileged_user_the_same(archive, tmp_path):
+    root = tmp_path / "autograder"
+    clone = {f"course-main/lessons/{n}.py": t for n, t in broken_lessons(root / "results" / "results.json").items()}
+    decoys = {"course-main/backup/01_add_image.py": (SOLUTIONS / "01_add_image.py").read_text(),  # not lessons/
+              "course-main/tests/graded/test_00_gradient_histograms.py": "def test_ok():\n    pass\n"}
+    submission = write(tmp_path / "upload", {**clone, **decoys})
+    proc, results = run_check(archive, submission, root, env={AUTOGRADER_BOUNDARY_ENV: "unprivileged"})
+    check_broken(proc, results, root)
+    assert "as an unprivileged user" in (root / "results" / "stdout").read_text()
+
+
+def test_an_upload_without_lesson_files_still_gets_every_exercise_at_zero(archive, tmp_path):
+    proc, results = run_check(archive, write(tmp_path / "upload", {"notes.txt": "on paper"}), tmp_path / "autograder")
+    assert_gradescope_format(proc, results)
+    assert results["score"] == 0 and all(test["output"] == NO_FILES for test in results["tests"])
+
+
+def test_bad_input_gets_one_line(archive, tmp_path):
+    command = [sys.executable, "-m", "tbcourse.authoring.autograder", "check"]
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "old").write_text("")
+    for args, said in ((["nowhere"], "is not a folder"),
+                       ([str(tmp_path), "--zip", "none.zip"], "make autograder first"),
+                       ([str(tmp_path), "--zip", str(archive), "--root", str(tmp_path / "root")], "is not empty")):
+        proc = subprocess.run([*command, *args], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 2 and said in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
