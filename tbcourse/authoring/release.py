@@ -17,8 +17,9 @@ their work with, and nothing that gives an answer away:
   reports/grade.json, and education/autograding-grading-reporter with every step as a runner.
 
 Not ``solutions/``, the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
-``tests/errata/``), CI, docs/figures or the authoring tools. Once written, every file of DEST is searched
-for the lines of the answers; any found are listed and the command fails: that release must not go out.
+``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
+DEST is searched for the lines of the answers; any found are listed and the command fails: that release
+must not go out.
 """
 import argparse
 import json
