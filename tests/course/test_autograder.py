@@ -178,6 +178,15 @@ def test_an_upload_without_lesson_files_still_gets_every_exercise_at_zero(archiv
     assert results["score"] == 0 and all(test["output"] == NO_FILES for test in results["tests"])
 
 
+def test_without_a_boundary_nothing_is_graded_and_every_exercise_says_why(archive, tmp_path):
+    upload = write(tmp_path / "upload", {"01_add_image.py": (SOLUTIONS / "01_add_image.py").read_text()})
+    proc, results = run_check(archive, upload, tmp_path / "autograder", env={AUTOGRADER_BOUNDARY_ENV: "none"})
+    assert proc.returncode == 1 and "not Gradescope's format" not in proc.stderr, proc.stderr
+    assert results["score"] == 0 and sum(t["max_score"] for t in results["tests"]) == sum(POINTS.values())
+    for test in results["tests"]:
+        assert "through no fault of yours" in test["output"] and f"{AUTOGRADER_BOUNDARY_ENV}=none" in test["output"]
+
+
 def test_bad_input_gets_one_line(archive, tmp_path):
     command = [sys.executable, "-m", "tbcourse.authoring.autograder", "check"]
     (tmp_path / "root").mkdir()
