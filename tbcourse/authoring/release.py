@@ -36,7 +36,8 @@ from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRA
 
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
 COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "kit",
-          PACKAGE / "grading", FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt"]
+          PACKAGE / "grading", FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt",
+          ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 DATA_MAKING = "## How the data is made (instructors)"
 MIN_CHARS = 20  # a shorter line of an answer (`return rows`) tells too little to be worth a search

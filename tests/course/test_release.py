@@ -77,8 +77,9 @@ def grades(clone, tmp_path_factory):
 
 
 def test_the_release_holds_what_students_need_and_nothing_else(released):
-    assert names(released) == {".gitignore", ".github", "Makefile", "README.md", "data", "docs", "exercises.toml",
-                               "lessons", "pyproject.toml", "requirements.txt", "tbcourse", "tests"}
+    assert names(released) == {".devcontainer", ".gitignore", ".github", "Makefile", "README.md", "data", "docs",
+                               "exercises.toml", "lessons", "pyproject.toml", "requirements.txt", "tbcourse", "tests"}
+    assert files(released / ".devcontainer") == ["devcontainer.json"]  # tests/course/test_devcontainer.py checks it
     assert files(released / ".github") == ["workflows/classroom.yml"]  # tests/course/test_classroom.py runs it
     assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "kit", "grading"}
     assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
