@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 from tbcourse import settings
 from tbcourse.grading.notebooks import STATE, build, sync, to_script
 from tbcourse.kit.events import accumulator
+from tbcourse.kit.paths import latest_run
 from tbcourse.settings import OFFLINE_ENV, ROOT, SOLUTIONS, Settings, lesson_names
 
 LESSONS = lesson_names()
@@ -28,7 +29,7 @@ def is_check_cell(cell) -> bool:
 
 
 def logged(lesson_runs) -> dict:
-    """Per run folder (relative to the lesson's): every tag of each kind, with its steps."""
+    """Per run folder (relative to the lesson run's own): every tag of each kind, with its steps."""
     found = {}
     for run in sorted({event.parent for event in lesson_runs.rglob("events.out.tfevents.*")}):
         acc, tags = accumulator(run), {}
@@ -109,7 +110,7 @@ def test_reference_notebook_logs_what_its_script_logs(notebook_results, demo_res
     assert errors[lesson] is None, f"solutions/{lesson}.ipynb failed in the kernel: {errors[lesson]}"
     script_runs, done, _ = demo_results
     assert done[lesson].returncode == 0, f"solutions/{lesson}.py failed as a script:\n{done[lesson].stderr[-2000:]}"
-    want, got = logged(script_runs / lesson), logged(runs / lesson)
+    want, got = logged(latest_run(script_runs / lesson)), logged(latest_run(runs / lesson))
     assert want, f"{lesson} wrote no logs as a script"
     assert got == want, f"as a notebook {lesson} logged {got}, as a script {want}"
 
