@@ -23,7 +23,6 @@ cannot touch the checks, and it costs that call only.
 import ast
 import atexit
 import builtins
-import importlib
 import io
 import multiprocessing
 import os
@@ -40,7 +39,7 @@ import pytest
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import boundary, unprivileged, wire
-from tbcourse.grading.worker import READY, Request, RequestPickler, read_frame, run_call, write_frame
+from tbcourse.grading.worker import READY, Request, RequestPickler, preload, read_frame, run_call, write_frame
 from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SOLUTIONS, Settings, lesson_names
 
 TIMED_OUT = "ran past the time limit"
@@ -76,11 +75,7 @@ def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) 
 
 PRELOAD = lesson_imports()
 if Settings.from_env().method == "fork":  # so that a forked child finds them loaded instead of importing them
-    for _name in PRELOAD:
-        try:
-            importlib.import_module(_name)
-        except Exception:  # noqa: BLE001 - ``from package import name`` where the name is no module, or worse
-            pass
+    preload(PRELOAD)
 
 
 def import_problem(path: Path) -> str | None:
