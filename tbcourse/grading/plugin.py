@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tbcourse.grading import unprivileged
-from tbcourse.grading.sandbox import TIMED_OUT, StudentError
-from tbcourse.grading.student import lesson_problem
+from tbcourse.grading import channel, unprivileged
 from tbcourse.settings import Settings
 
 MAX_MESSAGE = 400
 _timed_out = {}  # exercise id -> the message of its test that ran past the time limit
 _unusable = {}  # lesson -> why its file cannot be used at all, or None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Start the worker that runs student code inside a boundary now, before the graded tests' conftest and
+    modules import torch here: its imports and the checks' own run side by side."""
+    channel.warm_up(Settings.from_env())
 
 
 def pytest_configure(config):
@@ -44,6 +49,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_setup(item):
     """Fail at once, without building the test's inputs, when the lesson file cannot be used at all
     (tested once per lesson), or when an earlier test of the exercise ran past the time limit."""
+    from tbcourse.grading.student import lesson_problem  # imports torch: not before the worker is started
+
     lesson = Path(str(item.fspath)).stem.removeprefix("test_")
     if lesson not in _unusable:
         _unusable[lesson] = lesson_problem(lesson)
@@ -65,6 +72,8 @@ def pytest_fixture_setup(fixturedef, request):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    from tbcourse.grading.sandbox import TIMED_OUT
+
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(item, "grade_message"):
@@ -78,6 +87,8 @@ def pytest_runtest_makereport(item, call):
 
 def reason(excinfo) -> str:
     """One line that tells a student what went wrong, without a traceback."""
+    from tbcourse.grading.sandbox import TIMED_OUT, StudentError
+
     err = excinfo.value
     if isinstance(err, pytest.fail.Exception):
         text = err.msg

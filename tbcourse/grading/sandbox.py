@@ -20,60 +20,29 @@ cannot touch the checks, and it costs that call only.
 - Limits (``tbcourse.settings.Settings``): ``call_seconds`` per call, ``call_memory_mb`` of address space
   beyond what the worker had when the call started.
 """
-import ast
-import atexit
 import builtins
-import io
+import itertools
 import multiprocessing
 import os
-import queue
 import shutil
 import signal
 import stat
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, unprivileged, wire
-from tbcourse.grading.worker import READY, Request, RequestPickler, preload, read_frame, run_call, write_frame
-from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SOLUTIONS, Settings, lesson_names
+from tbcourse.grading import channel, wire
+from tbcourse.grading.channel import PRELOAD
+from tbcourse.grading.worker import Request, encode_request, preload, run_call
+from tbcourse.settings import BOUNDARIES, ENV, Settings
 
 TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20
-STARTUP_SECONDS = 300  # importing torch and the lessons' libraries on a loaded machine
-
-
-class WorkerError(RuntimeError):
-    """The worker could not be started: the course's or the machine's fault, not the student's."""
-
-
 class StudentError(Exception):
     """An exception raised by student code that is not one of Python's own types."""
 
 
-def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) -> list[str]:
-    """Every module that a lesson imports, anywhere in its file (the course's own code left out): read from
-    the solutions, or in a student release from the lessons, where a file that does not parse is passed over."""
-    found = set()
-    for name in lesson_names(folder):
-        try:
-            tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
-        except (SyntaxError, ValueError, UnicodeDecodeError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module)
-                found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
-    return sorted(name for name in found if name.split(".")[0] != "tbcourse")
-
-
-PRELOAD = lesson_imports()
 if Settings.from_env().method == "fork":  # so that a forked child finds them loaded instead of importing them
     preload(PRELOAD)
 
@@ -127,108 +96,32 @@ def _fork_call(path, function, args, kwargs, settings):
         _reap(pid)
 
 
-class Worker:
-    """A warm worker process and its channel: one request at a time, each reply awaited with a time limit."""
-
-    def __init__(self, command: list[str], env: dict, cwd: Path | None = None):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
-                                        start_new_session=hasattr(os, "setsid"))
-        self.replies = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        try:
-            ready = self.replies.get(timeout=STARTUP_SECONDS)
-        except queue.Empty:
-            ready = None
-        if ready != READY:
-            self.close()
-            raise WorkerError(f"the worker that runs student code did not start (command: {' '.join(command)[:300]})")
-
-    def _read(self):
-        while True:
-            try:
-                frame = read_frame(self.process.stdout.fileno())
-            except OSError:
-                frame = None
-            self.replies.put(frame)
-            if frame is None:
-                return
-
-    def call(self, request: bytes, seconds: float) -> bytes | None:
-        """The reply; None when the worker died; TimeoutError when it did not answer in time."""
-        try:
-            write_frame(self.process.stdin.fileno(), request)
-        except OSError:
-            return None
-        try:
-            return self.replies.get(timeout=seconds)
-        except queue.Empty:
-            raise TimeoutError from None
-
-    def close(self):
-        """Kill the worker and what its calls left running in its process group: inside bubblewrap the PID
-        namespace would die with it anyway, but as the unprivileged user nothing else would end them."""
-        if hasattr(os, "killpg"):
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        elif self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            stream.close()
-
-
-_workers: dict[str, Worker] = {}
-atexit.register(lambda: [w.close() for w in _workers.values()])
-
-
-def _worker_for(path, settings) -> tuple[str, Worker]:
-    """spawn: one worker per lesson, which runs calls itself. bwrap, unprivileged: one per grade, which forks
-    per call, and whose working folder is the scratch folder."""
-    key = f"spawn {path}" if settings.method == "spawn" else f"{settings.method} {settings.scratch}"
-    if key not in _workers or _workers[key].process.poll() is not None:
-        env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
-        preload = f"--preload={','.join(PRELOAD)}"
-        if settings.method == "spawn":
-            command = [sys.executable, "-m", "tbcourse.grading.worker", preload]
-        else:
-            if settings.scratch is None:
-                raise _fail(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
-            env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
-            if settings.method == "bwrap":
-                readable = [Path(path).parent, *([settings.checks_tmp] if settings.checks_tmp else [])]
-                command = boundary.command(readable, settings.scratch, [preload], env)
-            else:
-                command, env = unprivileged.command(settings.scratch, [preload], env)
-        _workers[key] = Worker(command, env, settings.scratch)
-    return key, _workers[key]
-
-
-_calls = iter(range(1, sys.maxsize))
+_calls = itertools.count(1)
 
 
 def _worker_call(path, function, args, kwargs, settings):
-    writer_dirs = {}
+    writer_dirs, values = {}, [*args, *kwargs.values()]
     if settings.method in BOUNDARIES:
         folder = settings.scratch / f"call{next(_calls)}"
-        for n, value in enumerate([*args, *kwargs.values()]):
+        for n, value in enumerate(values):
             if isinstance(value, SummaryWriter):
                 writer_dirs[id(value)] = str(folder / f"writer{n}")
-    buffer = io.BytesIO()
-    RequestPickler(buffer, writer_dirs).dump(Request(str(path), function, args, kwargs, settings.call_memory_mb))
-    key, worker = _worker_for(path, settings)
     try:
-        reply = worker.call(buffer.getvalue(), settings.call_seconds)
+        key, worker = channel.worker_for(path, settings)
+        request, held = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb),
+                                       writer_dirs, worker.held if settings.method in BOUNDARIES else None)
+        reply = worker.call(request, settings.call_seconds)
+        worker.held = held or {}
+    except channel.WorkerError as err:
+        raise _fail(str(err)) from None
     except TimeoutError:
-        worker.close()
-        del _workers[key]
+        channel.forget(key)
         raise _timed_out(path, function, settings) from None
     finally:
         _take_back_event_files(writer_dirs, [*args, *kwargs.values()], settings.scratch)
     if reply is None:
         code = worker.process.wait()
-        del _workers[key]
+        channel.forget(key)
         raise _fail(f"{_doing(path, function)} ended the process (exit code {code}): does it call os._exit or "
                     "sys.exit, crash, or use too much memory?")
     return reply

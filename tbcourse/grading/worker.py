@@ -24,28 +24,25 @@ checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
 """
 import importlib
 import importlib.util
+import io
+import itertools
 import os
 import pickle
 import signal
-import struct
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import wire
+from tbcourse.grading.channel import READY, FrameTooLarge, read_frame, receive_request, write_frame
 from tbcourse.settings import GRADED_TESTS, Settings
 
-FRAME = struct.Struct("<Q")
-READY = b"ready"
 PR_SET_DUMPABLE = 4  # prctl(2)
-
-
-class FrameTooLarge(ValueError):
-    """A frame that says it is longer than its reader takes."""
 
 
 @dataclass(frozen=True)
@@ -56,68 +53,129 @@ class WriterSpec:
 
 @dataclass(frozen=True)
 class Request:
+    """A call for the worker. ``next_hook_id``: the id torch gives the next hook registered in the checks, so
+    that a hook student code registers never takes the id of one the checks put on a model (``hook_ids_from``)."""
     path: str
     function: str | None
     args: tuple
     kwargs: dict
     memory_mb: int
+    next_hook_id: int = field(default_factory=lambda: RemovableHandle.next_id)
 
 
-def _parameter(data, requires_grad, grad):
-    param = torch.nn.Parameter(data, requires_grad=requires_grad)
-    param.grad = grad
-    return param
+def hook_ids_from(request: Request) -> None:
+    """Torch keys a module's hooks by a counter of its process: in a worker that did not fork from the checks,
+    a hook the student registers could take the key of a hook the checks registered, replace it, and remove it
+    with its own (a spy on the model would see no run)."""
+    RemovableHandle.next_id = max(RemovableHandle.next_id, request.next_hook_id)
 
 
-def _tensor(data, requires_grad, grad):
-    tensor = data.requires_grad_(requires_grad)
+HOLD_BYTES = 2**20  # a storage this large is held by a worker that forks per call, and sent to it once
+HOLD_AT_MOST = 2**28  # bytes held per worker (one AlexNet): the least recently sent are dropped beyond
+
+
+@dataclass(frozen=True)
+class Held:
+    """A storage that a worker holds, as the checks remember it: its name there, the tensor it was sent with
+    (kept alive, so no other storage can take its address) and that tensor's in-place version then."""
+    name: str
+    tensor: torch.Tensor
+    version: int
+    nbytes: int
+
+
+_names = itertools.count(1)
+
+
+class _Storage:
+    """A tensor's storage as it travels to a worker: its bytes go out of band, straight from its memory to the
+    channel, instead of through ``torch.save`` (torch's own pickling, which takes ~1 s for AlexNet's 244 MB);
+    or, when the worker holds it unchanged, only its name (``held``)."""
+
+    def __init__(self, storage: torch.UntypedStorage, held: str | None = None):
+        self.storage, self.held = storage, held
+
+    def __reduce__(self):
+        raw = torch.empty(0, dtype=torch.uint8).set_(self.storage).numpy()
+        return _rebuild_storage, (pickle.PickleBuffer(raw),)
+
+
+def _rebuild_storage(buffer) -> torch.UntypedStorage:
+    if not len(buffer):
+        return torch.UntypedStorage(0)
+    return torch.frombuffer(buffer, dtype=torch.uint8).untyped_storage()  # shares the buffer: no copy
+
+
+def _rebuild_tensor(storage, dtype, size, stride, offset, requires_grad, grad, parameter):
+    tensor = torch.empty(0, dtype=dtype).set_(storage, offset, size, stride)
+    tensor = torch.nn.Parameter(tensor, requires_grad) if parameter else tensor.requires_grad_(requires_grad)
     tensor.grad = grad
     return tensor
 
 
 class RequestPickler(pickle.Pickler):
-    """Pickles a call for a worker: gradients kept, SummaryWriters sent as the folder their stand-in uses."""
+    """Pickles a call for a worker: SummaryWriters sent as the folder their stand-in uses; the storages of
+    tensors and parameters as out-of-band buffers (``channel.send_request``), each once, so tensors that shared
+    one still share it; gradients kept.
 
-    def __init__(self, file, writer_dirs: dict[int, str]):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+    With a table of what the worker holds (``held``: storage address and size -> ``Held``; a worker that forks
+    per call, so that no call can change what it holds), a large storage is named instead of sent when it is
+    sent again with the same tensor at the same version: a test that changes a tensor it handed to student
+    code does so in place, which torch counts, or with a new tensor, never through ``.data``. Storages sent
+    whole are added to the table and to ``keep``, those it no longer names to ``drop``."""
+
+    def __init__(self, file, writer_dirs: dict[int, str], buffers: list, held: dict | None = None):
+        super().__init__(file, protocol=5, buffer_callback=buffers.append)
         self.writer_dirs = writer_dirs
+        self.held, self.keep, self.drop = held, {}, []
+        self.storages = {}
+
+    def persistent_id(self, obj):
+        return obj.held if isinstance(obj, _Storage) else None
 
     def reducer_override(self, obj):
         if isinstance(obj, SummaryWriter):
             return WriterSpec, (self.writer_dirs.get(id(obj), obj.log_dir),)
-        if isinstance(obj, torch.Tensor) and obj.grad is not None:
-            rebuild = _parameter if isinstance(obj, torch.nn.Parameter) else _tensor
-            return rebuild, (obj.detach(), obj.requires_grad, obj.grad)
-        return NotImplemented
+        if type(obj) in (torch.Tensor, torch.nn.Parameter) and _plain(obj):
+            storage = obj.untyped_storage()
+            key = (storage.data_ptr(), storage.nbytes())
+            if key not in self.storages:  # one object per storage: the pickle's memo shares it
+                self.storages[key] = _Storage(storage, self._hold(key, obj))
+            return _rebuild_tensor, (self.storages[key], obj.dtype, tuple(obj.size()), obj.stride(),
+                                     obj.storage_offset(), obj.requires_grad, obj.grad, type(obj) is torch.nn.Parameter)
+        return NotImplemented  # anything else, as torch pickles it
 
-
-def write_frame(fd: int, data: bytes) -> None:
-    view = memoryview(FRAME.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def read_frame(fd: int, limit: int | None = None) -> bytes | None:
-    """One frame, or None when the other end closed; FrameTooLarge, before reading it, when it says it is
-    longer than ``limit`` bytes."""
-    head = _read_exactly(fd, FRAME.size)
-    if head is None:
-        return None
-    size = FRAME.unpack(head)[0]
-    if limit is not None and size > limit:
-        raise FrameTooLarge(f"{size} bytes")
-    return _read_exactly(fd, size) or b""
-
-
-def _read_exactly(fd, n):
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
+    def _hold(self, key, tensor) -> str | None:
+        """The name the worker holds this storage by, unchanged; else None (it is sent, and kept if large)."""
+        if self.held is None or key[1] < HOLD_BYTES or tensor.is_inference():
             return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        entry = self.held.pop(key, None)
+        if entry and entry.tensor is tensor and entry.version == tensor._version:
+            self.held[key] = entry  # the most recently used last
+            return entry.name
+        if entry:
+            self.drop.append(entry.name)
+        self.held[key] = Held(f"storage{next(_names)}", tensor, tensor._version, key[1])
+        self.keep[self.held[key].name] = (key, tensor)
+        while sum(e.nbytes for e in self.held.values()) > HOLD_AT_MOST:
+            self.drop.append(self.held.pop(next(iter(self.held))).name)
+        return None
+
+
+def _plain(tensor) -> bool:
+    """A dense tensor in CPU memory with no attributes of its own: what ``_rebuild_tensor`` makes again."""
+    return (tensor.layout == torch.strided and tensor.device.type == "cpu" and not tensor.is_quantized
+            and not tensor.__dict__)
+
+
+def encode_request(request: Request, writer_dirs: dict[int, str], held: dict | None = None):
+    """The pickle of a call and its out-of-band buffers, for ``channel.send_request``, and the worker's table of
+    held storages once it has read them (``held`` updated; None: a worker that holds nothing)."""
+    buffers, out = [], io.BytesIO()
+    pickler = RequestPickler(out, writer_dirs, buffers, None if held is None else dict(held))
+    pickler.dump(request)
+    pickler.dump(({name: pickler.storages[key] for name, (key, _) in pickler.keep.items()}, pickler.drop))
+    return (out.getvalue(), buffers), pickler.held
 
 
 def known_objects(args, kwargs) -> dict[int, wire.Ref]:
@@ -237,8 +295,14 @@ def serve(requests: int, replies: int, own_pid_namespace: bool) -> None:
     can_fork = hasattr(os, "fork") and Settings.from_env().method != "spawn"
     if can_fork:
         torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
-    while (frame := read_frame(requests)) is not None:
-        request = pickle.loads(frame)  # the checks' own pickle
+    held = {}  # the storages the checks asked it to keep: each call gets a copy of its own (fork), never these
+    while (received := receive_request(requests, held)) is not None:
+        request, (keep, drop) = received
+        hook_ids_from(request)
+        if can_fork:
+            held.update(keep)
+        for name in drop:
+            held.pop(name, None)
         path = Path(request.path)
         if not can_fork:
             write_frame(replies, run_call(path, request.function, request.args, request.kwargs, request.memory_mb,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, sandbox, unprivileged
+from tbcourse.grading import boundary, channel, sandbox, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
 from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER
@@ -31,6 +32,15 @@ def closes(writer):
 
 def hooks(model):
     model.register_forward_hook(lambda *a: None)
+
+def own_hook(model):
+    model.register_forward_hook(print).remove()
+    return len(model._forward_hooks)
+
+def doubled_sum(model):
+    with torch.no_grad():
+        model.weight.mul_(2)
+    return float(model.weight.sum())
 
 def transpose_in_place(t):
     t.transpose_(0, 1)
@@ -103,6 +113,28 @@ def test_logs_through_a_writer_of_its_own_and_patches_stay_in_the_child(lesson, 
     assert not torch.equal(torch.zeros(1), torch.ones(1))
 
 
+def test_a_hook_of_the_checks_outlives_one_the_call_registers_and_removes(lesson, monkeypatch):
+    monkeypatch.setattr(RemovableHandle, "next_id", 0)  # the id that a freshly started worker gives its first hook
+    model = torch.nn.Linear(2, 2)
+    model.register_forward_hook(print)  # a spy of the checks, say
+    assert lesson("own_hook", model) == 1, "the call's own hook replaced the checks' one"
+
+
+@pytest.mark.parametrize("lesson", BOUNDARIES, indirect=True)
+def test_a_large_model_is_sent_to_a_boundary_worker_once_and_its_changes_are_seen(lesson, monkeypatch):
+    sent, send = [], channel.send_request
+    monkeypatch.setattr(channel, "send_request", lambda fd, data, buffers: (
+        sent.append(sum(b.raw().nbytes for b in buffers)), send(fd, data, buffers))[1])
+    model = torch.nn.Linear(1024, 1024)  # 4 MiB of weight
+    for _ in range(2):  # the call doubles its own copy; the worker's stays as sent
+        assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
+    assert sent[0] >= 4 * 2**20 > 2**20 > sent[1], f"bytes sent per call: {sent}"
+    with torch.no_grad():
+        model.weight.add_(1)  # in place: torch counts it, so the model is sent again
+    assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
+    assert sent[2] >= 4 * 2**20, f"bytes sent per call: {sent}"
+
+
 def test_in_place_changes_reach_the_caller_and_own_modules_come_back_as_themselves(lesson):
     t = torch.arange(6.0).reshape(2, 3)
     assert lesson("transpose_in_place", t) == 15 and t.shape == (3, 2)
@@ -156,7 +188,7 @@ def running(pid: int) -> bool:
 def test_what_a_call_leaves_running_dies_with_the_unprivileged_worker(lesson):
     pid = lesson("lingers")
     assert running(pid), "the call's child should have outlived the call"
-    for worker in sandbox._workers.values():
+    for worker in channel._workers.values():
         worker.close()
     time.sleep(0.5)
     assert not running(pid), f"process {pid}, left by a call, outlived the worker"

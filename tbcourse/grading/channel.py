@@ -1,0 +1,226 @@
+"""The checks' end of the channel to the worker that runs student code (``tbcourse.grading.worker``).
+
+Framing (a length, then the bytes), the requests' out-of-band buffers, and the ``Worker`` process: started
+as the ``start_method`` setting says, answered one request at a time, each reply awaited with a time limit.
+Nothing here imports torch, so the grading plugin can start a boundary's worker (``warm_up``) before the
+checks import their libraries: the worker's imports and the checks' own run side by side.
+"""
+import ast
+import atexit
+import io
+import os
+import pickle
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tbcourse.grading import boundary, unprivileged
+from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SOLUTIONS, Settings, lesson_names
+
+FRAME = struct.Struct("<Q")
+READY = b"ready"
+STARTUP_SECONDS = 300  # importing torch and the lessons' libraries on a loaded machine
+
+
+class FrameTooLarge(ValueError):
+    """A frame that says it is longer than its reader takes."""
+
+
+class WorkerError(RuntimeError):
+    """The worker could not be started: the course's or the machine's fault, not the student's."""
+
+
+def send_request(fd: int, data: bytes, buffers: list[pickle.PickleBuffer]) -> None:
+    """A frame of the pickle and the buffers' lengths, then each buffer's bytes as they lie in memory."""
+    sizes = [buffer.raw().nbytes for buffer in buffers]
+    write_frame(fd, FRAME.pack(len(sizes)) + b"".join(FRAME.pack(n) for n in sizes) + data)
+    for buffer in buffers:
+        _write_all(fd, buffer.raw())
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data, buffers, held):
+        super().__init__(io.BytesIO(data), buffers=buffers)
+        self.held = held
+
+    def persistent_load(self, name):
+        return self.held[name]
+
+
+def receive_request(fd: int, held: dict):
+    """What ``send_request`` sent (the checks' own pickles): the request, whose storages named instead of sent
+    are taken from ``held``, and (the storages to hold from now on, by name; the names to drop). None when
+    the checks closed the channel."""
+    frame = read_frame(fd)
+    if frame is None:
+        return None
+    count = FRAME.unpack_from(frame)[0]
+    sizes = [FRAME.unpack_from(frame, FRAME.size * (k + 1))[0] for k in range(count)]
+    buffers = []
+    with io.FileIO(fd, closefd=False) as stream:
+        for size in sizes:
+            buffer = bytearray(size)
+            view, done = memoryview(buffer), 0
+            while done < size:
+                got = stream.readinto(view[done:])
+                if not got:
+                    return None
+                done += got
+            buffers.append(buffer)
+    unpickler = _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held)
+    return unpickler.load(), unpickler.load()
+
+
+def write_frame(fd: int, data: bytes) -> None:
+    _write_all(fd, FRAME.pack(len(data)) + data)
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_frame(fd: int, limit: int | None = None) -> bytes | None:
+    """One frame, or None when the other end closed; FrameTooLarge, before reading it, when it says it is
+    longer than ``limit`` bytes."""
+    head = _read_exactly(fd, FRAME.size)
+    if head is None:
+        return None
+    size = FRAME.unpack(head)[0]
+    if limit is not None and size > limit:
+        raise FrameTooLarge(f"{size} bytes")
+    return _read_exactly(fd, size) or b""
+
+
+def _read_exactly(fd, n):
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) -> list[str]:
+    """Every module that a lesson imports, anywhere in its file (the course's own code left out): read from
+    the solutions, or in a student release from the lessons, where a file that does not parse is passed over."""
+    found = set()
+    for name in lesson_names(folder):
+        try:
+            tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
+    return sorted(name for name in found if name.split(".")[0] != "tbcourse")
+
+PRELOAD = lesson_imports()
+
+
+class Worker:
+    """A warm worker process and its channel: one request at a time, each reply awaited with a time limit."""
+
+    def __init__(self, command: list[str], env: dict, cwd: Path | None = None):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
+                                        start_new_session=hasattr(os, "setsid"))
+        self.command, self.ready = command, False
+        self.held = {}  # the storages it holds of the checks' tensors (tbcourse.grading.worker.RequestPickler)
+        self.replies = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's imports (it says READY), at most STARTUP_SECONDS; WorkerError if it did not start."""
+        if self.ready:
+            return
+        try:
+            ready = self.replies.get(timeout=STARTUP_SECONDS)
+        except queue.Empty:
+            ready = None
+        if ready != READY:
+            self.close()
+            raise WorkerError(f"the worker that runs student code did not start (command: "
+                              f"{' '.join(self.command)[:300]})")
+        self.ready = True
+
+    def _read(self):
+        while True:
+            try:
+                frame = read_frame(self.process.stdout.fileno())
+            except OSError:
+                frame = None
+            self.replies.put(frame)
+            if frame is None:
+                return
+
+    def call(self, request: tuple, seconds: float) -> bytes | None:
+        """The reply to an ``encode_request``; None when the worker died; TimeoutError when it did not answer in time."""
+        self.wait_ready()
+        try:
+            send_request(self.process.stdin.fileno(), *request)
+        except OSError:
+            return None
+        try:
+            return self.replies.get(timeout=seconds)
+        except queue.Empty:
+            raise TimeoutError from None
+
+    def close(self):
+        """Kill the worker and what its calls left running in its process group: inside bubblewrap the PID
+        namespace would die with it anyway, but as the unprivileged user nothing else would end them."""
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        elif self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()
+
+
+_workers: dict[str, Worker] = {}
+atexit.register(lambda: [w.close() for w in _workers.values()])
+
+
+def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
+    """spawn: one worker per lesson file, which runs calls itself. bwrap, unprivileged: one per grade, which forks
+    per call, reads the work folder and the checks' temporary folder, and works in the scratch folder."""
+    key = f"spawn {path}" if settings.method == "spawn" else f"{settings.method} {settings.scratch}"
+    if key not in _workers or _workers[key].process.poll() is not None:
+        env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
+        preload = f"--preload={','.join(PRELOAD)}"
+        if settings.method == "spawn":
+            command = [sys.executable, "-m", "tbcourse.grading.worker", preload]
+        else:
+            if settings.scratch is None:
+                raise WorkerError(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
+            env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+            if settings.method == "bwrap":
+                readable = [Path(path).parent, settings.work.resolve(), *filter(None, [settings.checks_tmp])]
+                command = boundary.command(readable, settings.scratch, [preload], env)
+            else:
+                command, env = unprivileged.command(settings.scratch, [preload], env)
+        _workers[key] = Worker(command, env, settings.scratch)
+    return key, _workers[key]
+
+
+def forget(key: str) -> None:
+    """Close the worker ``key`` (it timed out) or let it go (it died); the next call starts another."""
+    _workers.pop(key).close()
+
+
+def warm_up(settings: Settings) -> None:
+    """Start a boundary's worker for the grade about to run, without waiting for it to be ready."""
+    if settings.method in BOUNDARIES and settings.scratch is not None and settings.work.is_dir():
+        worker_for(settings.work.resolve() / "lesson.py", settings)
