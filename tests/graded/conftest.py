@@ -2,6 +2,7 @@
 import random
 
 import pytest
+import torchvision
 from torch.utils.tensorboard import SummaryWriter
 
 
@@ -16,6 +17,14 @@ def writer(logdir):
     w = SummaryWriter(log_dir=str(logdir))
     yield w
     w.close()
+
+
+@pytest.fixture(scope="module")
+def alexnet():
+    """A random AlexNet (torchvision's own initialisation, never a download), one for a lesson's tests: they do not
+    change it, and student code runs apart, so it cannot. One instead of one per test: making it takes half a
+    second, and a boundary's worker is sent its 244 MB only once."""
+    return torchvision.models.alexnet(weights=None)
 
 
 @pytest.fixture

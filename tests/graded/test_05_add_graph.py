@@ -6,7 +6,6 @@ import warnings
 import pytest
 import torch
 import torch.nn as nn
-import torchvision
 from helpers import Chain
 from torch.utils.tensorboard import SummaryWriter
 
@@ -69,8 +68,7 @@ def input_shapes(graph_def):
             for node in graph_def.node if node.op == "IO Node" and node.name.startswith("input/")]
 
 
-def models(rng):
-    alexnet = torchvision.models.alexnet(weights=None)
+def models(rng, alexnet):
     return [(LeNet(rng.choice([2, 3, 10])), (rng.randint(1, 3), 3, 32, 32), LENET),
             (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _ in alexnet.named_modules() if name}),
             *(random_model(rng) for _ in range(3))]
@@ -83,8 +81,8 @@ def log_truth(logdir, model, input_size):
 
 
 @pytest.mark.exercise("05.1", points=3)
-def test_log_graph(tmp_path, rng):
-    for i, (model, input_size, _) in enumerate(models(rng)):
+def test_log_graph(tmp_path, rng, alexnet):
+    for i, (model, input_size, _) in enumerate(models(rng, alexnet)):
         name = type(model).__name__
         with SummaryWriter(log_dir=str(tmp_path / str(i))) as writer:
             lesson.log_graph(writer, model, input_size)
@@ -102,8 +100,8 @@ def test_log_graph(tmp_path, rng):
 
 
 @pytest.mark.exercise("05.2", points=3)
-def test_graph_modules(tmp_path, rng):
-    for i, (model, input_size, want) in enumerate(models(rng)):
+def test_graph_modules(tmp_path, rng, alexnet):
+    for i, (model, input_size, want) in enumerate(models(rng, alexnet)):
         log_truth(tmp_path / str(i), model, input_size)
         got = lesson.graph_modules(tmp_path / str(i))
         assert isinstance(got, set), f"expected a set, got {type(got).__name__}"

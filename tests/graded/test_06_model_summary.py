@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn as nn
 import torchinfo
-import torchvision
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
@@ -63,8 +62,7 @@ def random_model(rng):
     return model, input_size, tied
 
 
-def named_models(rng):
-    alexnet = torchvision.models.alexnet(weights=None)
+def named_models(rng, alexnet):
     return [("LeNet", LeNet(2), (3, 32, 32)), ("AlexNet", alexnet, (3, 224, 224)),
             *((f"random model {i}", *random_model(rng)[:2]) for i in range(4))]
 
@@ -96,12 +94,11 @@ def check_counts(model, name):
 
 @pytest.mark.exercise("06.1", points=4)
 @pytest.mark.parametrize("case", range(7))
-def test_count_parameters(rng, case):
+def test_count_parameters(rng, case, alexnet):
     """Case 0: LeNet(2) and AlexNet; the others: random models with frozen, shared and tied parameters."""
     if case == 0:
         got = lesson.count_parameters(LeNet(2))
         assert got == LENET, f"LeNet(2): expected {LENET}, got {got}"
-        alexnet = torchvision.models.alexnet(weights=None)
         stats = torchinfo.summary(alexnet, input_size=(1, 3, 224, 224), verbose=0, device="cpu")
         assert stats.total_params == own_counts(alexnet)["total"] == 61_100_840, "torchinfo and the test disagree"
         check_counts(alexnet, "AlexNet")
@@ -124,10 +121,10 @@ def torchinfo_shapes(model, input_size):
 
 
 @pytest.mark.exercise("06.2", points=3)
-def test_output_shapes(rng):
+def test_output_shapes(rng, alexnet):
     lenet_want = {"conv1": (-1, 6, 28, 28), "conv2": (-1, 16, 10, 10), "fc1": (-1, 120), "fc2": (-1, 84),
                   "fc3": (-1, 2)}
-    for name, model, input_size in named_models(rng):
+    for name, model, input_size in named_models(rng, alexnet):
         want = torchinfo_shapes(model, input_size)
         if name == "LeNet":
             assert want == lenet_want, "torchinfo's LeNet shapes changed; the test needs a look"
@@ -166,8 +163,8 @@ def summary_rule_totals(model, input_size):
 
 
 @pytest.mark.exercise("06.3", points=3)
-def test_summary_totals(rng):
-    for name, model, input_size in [*named_models(rng)[:2], *(("random model", *random_model(rng)[:2])
+def test_summary_totals(rng, alexnet):
+    for name, model, input_size in [*named_models(rng, alexnet)[:2], *(("random model", *random_model(rng)[:2])
                                                                for _ in range(5))]:
         want = summary_rule_totals(model, input_size)
         got = lesson.summary_totals(model, input_size)
