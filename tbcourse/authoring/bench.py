@@ -4,7 +4,8 @@ The floor is a bare ``python -c "import torch, torchvision, tensorboard"``, meas
 because the machine is shared and noisy: compare the ratios, not seconds across runs. Then:
 
 - one ``make test WORK=solutions`` (goal: within 3x the floor);
-- lesson 01 with student code forked per call and in a spawned worker (goal: spawn within 2x fork);
+- lesson 01 with student code in a worker forked from the forkserver and in a spawned one, as on Windows
+  and macOS (goal: spawn within 2x fork);
 - a class of ``--students`` copies of the solutions graded by ``make grade``, inside the bubblewrap
   boundary and without it (goals: the boundary costs at most 15%; the class within 45% of the time of
   its students graded one by one);

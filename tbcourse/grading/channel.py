@@ -8,6 +8,8 @@ checks import their libraries: the worker's imports and the checks' own run side
 import ast
 import atexit
 import io
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import queue
@@ -43,18 +45,18 @@ def send_request(fd: int, data: bytes, buffers: list[pickle.PickleBuffer]) -> No
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data, buffers, held):
+    def __init__(self, data, buffers, held, copy):
         super().__init__(io.BytesIO(data), buffers=buffers)
-        self.held = held
+        self.held, self.copy = held, copy
 
     def persistent_load(self, name):
-        return self.held[name]
+        return self.held[name].clone() if self.copy else self.held[name]
 
 
-def receive_request(fd: int, held: dict):
+def receive_request(fd: int, held: dict, copy: bool):
     """What ``send_request`` sent (the checks' own pickles): the request, whose storages named instead of sent
-    are taken from ``held``, and (the storages to hold from now on, by name; the names to drop). None when
-    the checks closed the channel."""
+    are taken from ``held`` (copied, where the call will run in this process), and (the storages to hold from
+    now on, by name; the names to drop). None when the checks closed the channel."""
     frame = read_frame(fd)
     if frame is None:
         return None
@@ -71,7 +73,7 @@ def receive_request(fd: int, held: dict):
                     return None
                 done += got
             buffers.append(buffer)
-    unpickler = _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held)
+    unpickler = _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held, copy)
     return unpickler.load(), unpickler.load()
 
 
@@ -128,15 +130,37 @@ PRELOAD = lesson_imports()
 
 
 class Worker:
-    """A warm worker process and its channel: one request at a time, each reply awaited with a time limit."""
+    """A warm worker process and its channel: one request at a time, each reply awaited with a time limit.
+    ``process`` is a subprocess.Popen or a ``_Forked`` (poll, wait, kill, pid), the leader of its process group."""
 
-    def __init__(self, command: list[str], env: dict, cwd: Path | None = None):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
-                                        start_new_session=hasattr(os, "setsid"))
-        self.command, self.ready = command, False
+    def __init__(self, process, requests: int, replies: int, describe: str, owned=()):
+        self.process, self.requests, self.replies_fd = process, requests, replies
+        self.describe, self.owned, self.ready = describe, owned, False
         self.held = {}  # the storages it holds of the checks' tensors (tbcourse.grading.worker.RequestPickler)
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+
+    @classmethod
+    def started(cls, command: list[str], env: dict, cwd: Path | None = None) -> "Worker":
+        """The worker program run as ``command``, its channel on its standard input and output."""
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
+                                   start_new_session=hasattr(os, "setsid"))
+        return cls(process, process.stdin.fileno(), process.stdout.fileno(), " ".join(command),
+                   (process.stdin, process.stdout))
+
+    @classmethod
+    def forked(cls) -> "Worker":
+        """A worker forked from multiprocessing's forkserver, which imported the lessons' libraries once
+        (``warm_up``); its channel is a pair of pipes."""
+        context = _forkserver()
+        requests, to_worker = context.Pipe(duplex=False)
+        from_worker, replies = context.Pipe(duplex=False)
+        process = context.Process(target=_serve_forked, args=(requests, replies), daemon=True)
+        process.start()
+        requests.close()
+        replies.close()
+        return cls(_Forked(process), to_worker.fileno(), from_worker.fileno(), "a worker forked from the forkserver",
+                   (to_worker, from_worker))
 
     def wait_ready(self) -> None:
         """Wait for the worker's imports (it says READY), at most STARTUP_SECONDS; WorkerError if it did not start."""
@@ -148,14 +172,13 @@ class Worker:
             ready = None
         if ready != READY:
             self.close()
-            raise WorkerError(f"the worker that runs student code did not start (command: "
-                              f"{' '.join(self.command)[:300]})")
+            raise WorkerError(f"the worker that runs student code did not start ({self.describe[:300]})")
         self.ready = True
 
     def _read(self):
         while True:
             try:
-                frame = read_frame(self.process.stdout.fileno())
+                frame = read_frame(self.replies_fd)
             except OSError:
                 frame = None
             self.replies.put(frame)
@@ -166,7 +189,7 @@ class Worker:
         """The reply to an ``encode_request``; None when the worker died; TimeoutError when it did not answer in time."""
         self.wait_ready()
         try:
-            send_request(self.process.stdin.fileno(), *request)
+            send_request(self.requests, *request)
         except OSError:
             return None
         try:
@@ -176,17 +199,46 @@ class Worker:
 
     def close(self):
         """Kill the worker and what its calls left running in its process group: inside bubblewrap the PID
-        namespace would die with it anyway, but as the unprivileged user nothing else would end them."""
+        namespace would die with it anyway, but elsewhere nothing else would end them."""
         if hasattr(os, "killpg"):
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):  # not yet a group of its own: a forked worker's first moment
                 pass
-        elif self.process.poll() is None:
+        if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in self.owned:
             stream.close()
+
+
+class _Forked:
+    """A multiprocessing.Process seen as a subprocess.Popen."""
+
+    def __init__(self, process):
+        self.pid, self._process = process.pid, process
+
+    def poll(self):
+        return self._process.exitcode
+
+    def wait(self):
+        self._process.join()
+        return self._process.exitcode
+
+    def kill(self):
+        self._process.kill()
+
+
+def _forkserver():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*PRELOAD, "tbcourse.grading.worker"])
+    return context
+
+
+def _serve_forked(requests, replies):
+    from tbcourse.grading import worker
+
+    worker.serve_forked(requests.fileno(), replies.fileno())
 
 
 _workers: dict[str, Worker] = {}
@@ -194,10 +246,14 @@ atexit.register(lambda: [w.close() for w in _workers.values()])
 
 
 def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
-    """spawn: one worker per lesson file, which runs calls itself. bwrap, unprivileged: one per grade, which forks
-    per call, reads the work folder and the checks' temporary folder, and works in the scratch folder."""
-    key = f"spawn {path}" if settings.method == "spawn" else f"{settings.method} {settings.scratch}"
+    """fork, spawn: one worker per lesson file, which runs its calls itself, forked from the forkserver or
+    started afresh. bwrap, unprivileged: one per grade inside the boundary, which forks per call, reads the
+    work folder and the checks' temporary folder, and works in the scratch folder."""
+    key = f"{settings.method} {path}" if settings.method not in BOUNDARIES else f"{settings.method} {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
+        if settings.method == "fork":
+            _workers[key] = Worker.forked()
+            return key, _workers[key]
         env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
         preload = f"--preload={','.join(PRELOAD)}"
         if settings.method == "spawn":
@@ -211,7 +267,7 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
                 command = boundary.command(readable, settings.scratch, [preload], env)
             else:
                 command, env = unprivileged.command(settings.scratch, [preload], env)
-        _workers[key] = Worker(command, env, settings.scratch)
+        _workers[key] = Worker.started(command, env, settings.scratch)
     return key, _workers[key]
 
 
@@ -221,6 +277,10 @@ def forget(key: str) -> None:
 
 
 def warm_up(settings: Settings) -> None:
-    """Start a boundary's worker for the grade about to run, without waiting for it to be ready."""
-    if settings.method in BOUNDARIES and settings.scratch is not None and settings.work.is_dir():
+    """Start what the grade about to run will need, without waiting for its imports: the forkserver (fork),
+    or the boundary's worker."""
+    if settings.method == "fork":
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+    elif settings.method in BOUNDARIES and settings.scratch and settings.work.is_dir():
         worker_for(settings.work.resolve() / "lesson.py", settings)

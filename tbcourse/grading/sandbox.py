@@ -1,12 +1,13 @@
 """The checks' side of a call of student code: start it apart, wait for it, and believe only plain data.
 
 The graded tests check in their own process; the student's module is imported and called only in the
-worker (``tbcourse.grading.worker``), started as the ``start_method`` setting says: a child forked for
-each call (Linux), a warm worker per lesson started with spawn (Windows, macOS, or
-``COURSE_START_METHOD=spawn``), or one worker per grade inside bubblewrap (``make grade``) or, where
-bubblewrap cannot run, as an unprivileged user (``tbcourse.grading.unprivileged``, on Gradescope). Whatever the
-student's code does there — patch torch or numpy, call ``os._exit``, loop forever, exhaust memory — it
-cannot touch the checks, and it costs that call only.
+worker (``tbcourse.grading.worker``), started (``tbcourse.grading.channel``) as the ``start_method`` setting
+says: one warm worker per grade that forks a child for each call (``fork``, Linux), a warm worker per lesson
+that runs the calls itself (``spawn``: Windows, macOS, or ``COURSE_START_METHOD=spawn``), or the forking
+worker inside bubblewrap (``make grade``) or, where bubblewrap cannot run, as an unprivileged user
+(``tbcourse.grading.unprivileged``, on Gradescope). Whatever the student's code does there — patch torch or
+numpy, call ``os._exit``, loop forever, exhaust memory — it cannot touch the checks, and it costs that call
+only (with spawn: that call and the later calls of its lesson).
 
 - A ``SummaryWriter`` argument is replaced in the worker by a writer of its own, flushed after the call;
   inside a boundary it writes to the scratch folder and only its event files are copied back.
@@ -22,10 +23,8 @@ cannot touch the checks, and it costs that call only.
 """
 import builtins
 import itertools
-import multiprocessing
 import os
 import shutil
-import signal
 import stat
 from pathlib import Path
 
@@ -33,18 +32,15 @@ import pytest
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import channel, wire
-from tbcourse.grading.channel import PRELOAD
-from tbcourse.grading.worker import Request, encode_request, preload, run_call
+from tbcourse.grading.worker import Request, encode_request
 from tbcourse.settings import BOUNDARIES, ENV, Settings
 
 TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20
+
+
 class StudentError(Exception):
     """An exception raised by student code that is not one of Python's own types."""
-
-
-if Settings.from_env().method == "fork":  # so that a forked child finds them loaded instead of importing them
-    preload(PRELOAD)
 
 
 def import_problem(path: Path) -> str | None:
@@ -61,39 +57,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
     With ``function`` None the worker only imports the file."""
     settings = Settings.from_env()
-    if settings.method == "fork":
-        payload = _fork_call(path, function, args, kwargs, settings)
-    else:
-        payload = _worker_call(path, function, args, kwargs, settings)
-    return _unpack(payload, path, function, args, kwargs, settings)
-
-
-def _fork_call(path, function, args, kwargs, settings):
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        reader.close()
-        try:
-            import torch
-
-            torch.set_num_threads(1)  # the parent's OpenMP pool does not survive fork; one thread is safe
-            os.environ.pop(ENV["record"], None)  # the record of verdicts is none of the child's business
-            writer.send_bytes(run_call(path, function, args, kwargs, settings.call_memory_mb))
-        finally:
-            os._exit(0)
-    writer.close()
-    try:
-        if not reader.poll(settings.call_seconds):
-            os.kill(pid, signal.SIGKILL)
-            raise _timed_out(path, function, settings)
-        try:
-            return reader.recv_bytes()
-        except EOFError:
-            raise _fail(f"{_doing(path, function)} ended the process ({_status(pid)}): does it call os._exit "
-                        "or sys.exit, crash, or use too much memory?") from None
-    finally:
-        reader.close()
-        _reap(pid)
+    return _unpack(_worker_call(path, function, args, kwargs, settings), path, function, args, kwargs, settings)
 
 
 _calls = itertools.count(1)
@@ -109,7 +73,7 @@ def _worker_call(path, function, args, kwargs, settings):
     try:
         key, worker = channel.worker_for(path, settings)
         request, held = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb),
-                                       writer_dirs, worker.held if settings.method in BOUNDARIES else None)
+                                       writer_dirs, worker.held)
         reply = worker.call(request, settings.call_seconds)
         worker.held = held or {}
     except channel.WorkerError as err:
@@ -232,20 +196,6 @@ def _timed_out(path, function, settings):
 
 def _doing(path, function):
     return f"in {function}()" if function else f"importing {path.name}"
-
-
-def _status(pid) -> str:
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"exit code {os.WEXITSTATUS(status)}"
-
-
-def _reap(pid):
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def _fail(message):

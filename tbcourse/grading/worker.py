@@ -2,19 +2,20 @@
 
 ``run_call`` is a call of student code: it limits its own memory, imports the lesson file, swaps each
 SummaryWriter argument for its own writer on the folder it is told, calls the function, checks the
-course's contract (the writer left open, no hook left on a model) and encodes the reply. The checks
-(``tbcourse.grading.sandbox``) start it in one of three ways, the ``start_method`` setting:
+course's contract (the writer left open, no hook left on a model) and encodes the reply. It is this
+module run as a program (``python -m tbcourse.grading.worker``), its requests pickled by the checks
+(``tbcourse.grading.sandbox``), which start it (``tbcourse.grading.channel``) as the ``start_method``
+setting says:
 
-- ``fork``: a child forked from the test process for each call, which inherits the arguments (Linux,
-  the default for checking one's own work there);
-- ``spawn``: this module run as a program (``python -m tbcourse.grading.worker``), kept warm for a whole
-  grade, the arguments sent to it pickled (Windows and macOS, which have no safe fork);
-- ``bwrap``: the same program inside bubblewrap (``tbcourse.grading.boundary``): no network, no view of
-  the course, the other students or the checks, and a PID namespace of its own (``make grade``).
+- ``fork``: one per grade, started as the grade starts, forking a child for each call (Linux, the
+  default for checking one's own work there);
+- ``spawn``: one per lesson, running the calls itself (Windows and macOS, which have no safe fork);
+- ``bwrap``: the forking worker inside bubblewrap (``tbcourse.grading.boundary``): no network, no view of
+  the course, the other students or the checks, and a PID namespace of its own (``make grade``);
+- ``unprivileged``: the forking worker as the user nobody (``tbcourse.grading.unprivileged``).
 
-As a program it forks a child for each call where it can, so every call starts from the freshly
-imported lesson and a call's processes die with it (inside bubblewrap's PID namespace, every process
-but the worker is killed after each call); where it cannot fork, it runs the call itself. Inside
+Forking per call, every call starts from the freshly imported libraries and a call's processes die with
+it (inside bubblewrap's PID namespace, every process but the worker is killed after each call). Inside
 bubblewrap the worker is the namespace's first process and cannot be traced, signalled or read through
 /proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
 in the worker; and it takes no reply larger than the memory a call may use. Requests
@@ -22,6 +23,7 @@ arrive on its standard input, replies leave on the standard output it had at sta
 prints go to standard error. It trusts nothing it is sent beyond the checks' own pickles, and the
 checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
 """
+import gc
 import importlib
 import importlib.util
 import io
@@ -40,7 +42,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import wire
 from tbcourse.grading.channel import READY, FrameTooLarge, read_frame, receive_request, write_frame
-from tbcourse.settings import GRADED_TESTS, Settings
+from tbcourse.settings import ENV, GRADED_TESTS, Settings
 
 PR_SET_DUMPABLE = 4  # prctl(2)
 
@@ -290,17 +292,15 @@ def _address_space() -> int:
     return 0
 
 
-def serve(requests: int, replies: int, own_pid_namespace: bool) -> None:
-    """Answer requests until the checks close the channel."""
-    can_fork = hasattr(os, "fork") and Settings.from_env().method != "spawn"
+def serve(requests: int, replies: int, can_fork: bool, own_pid_namespace: bool = False) -> None:
+    """Answer requests until the checks close the channel: each call in a child forked for it, or here."""
     if can_fork:
         torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
-    held = {}  # the storages the checks asked it to keep: each call gets a copy of its own (fork), never these
-    while (received := receive_request(requests, held)) is not None:
+    held = {}  # the storages the checks asked it to keep: each call gets a copy of its own, never these
+    while (received := receive_request(requests, held, copy=not can_fork)) is not None:
         request, (keep, drop) = received
         hook_ids_from(request)
-        if can_fork:
-            held.update(keep)
+        held.update(keep if can_fork else {name: storage.clone() for name, storage in keep.items()})
         for name in drop:
             held.pop(name, None)
         path = Path(request.path)
@@ -360,8 +360,20 @@ def main(argv=None) -> None:
     os.dup2(devnull, 0)
     sys.path.insert(0, str(GRADED_TESTS))  # the classes the graded tests hand to student code (helpers.py)
     preload([name for arg in argv if arg.startswith("--preload=") for name in arg.split("=", 1)[1].split(",")])
+    gc.freeze()  # what is imported now stays out of the collections of forked calls, which would copy its pages
     write_frame(replies, READY)  # the checks start timing calls from here, not from the imports above
-    serve(requests, replies, own_pid_namespace)
+    serve(requests, replies, hasattr(os, "fork") and Settings.from_env().method != "spawn", own_pid_namespace)
+
+
+def serve_forked(requests: int, replies: int) -> None:
+    """The fork start method: a worker for one lesson, forked from multiprocessing's forkserver, which has
+    imported the lessons' libraries (``tbcourse.grading.channel``); it runs the lesson's calls itself, in a
+    process group of its own, so that closing it ends what they started."""
+    os.setsid()
+    os.environ.pop(ENV["record"], None)  # the record of verdicts is none of student code's business
+    sys.path.insert(0, str(GRADED_TESTS))
+    write_frame(replies, READY)
+    serve(requests, replies, can_fork=False)
 
 
 def _untouchable() -> None:
