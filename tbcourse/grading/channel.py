@@ -251,6 +251,9 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
     work folder and the checks' temporary folder, and works in the scratch folder."""
     key = f"{settings.method} {path}" if settings.method not in BOUNDARIES else f"{settings.method} {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
+        if settings.method not in BOUNDARIES:  # the tests go lesson by lesson: the last lesson's worker is done
+            for done in [k for k in _workers if k.startswith(f"{settings.method} ") and k != key]:
+                forget(done)
         if settings.method == "fork":
             _workers[key] = Worker.forked()
             return key, _workers[key]

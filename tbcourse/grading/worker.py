@@ -2,25 +2,27 @@
 
 ``run_call`` is a call of student code: it limits its own memory, imports the lesson file, swaps each
 SummaryWriter argument for its own writer on the folder it is told, calls the function, checks the
-course's contract (the writer left open, no hook left on a model) and encodes the reply. It is this
-module run as a program (``python -m tbcourse.grading.worker``), its requests pickled by the checks
-(``tbcourse.grading.sandbox``), which start it (``tbcourse.grading.channel``) as the ``start_method``
-setting says:
+course's contract (the writer left open, no hook left on a model) and encodes the reply. The worker is
+this module run as a program (``python -m tbcourse.grading.worker``), or ``serve_forked`` in a process of
+multiprocessing's forkserver; the checks (``tbcourse.grading.sandbox``) pickle its requests and start it
+(``tbcourse.grading.channel``) as the ``start_method`` setting says:
 
-- ``fork``: one per grade, started as the grade starts, forking a child for each call (Linux, the
-  default for checking one's own work there);
-- ``spawn``: one per lesson, running the calls itself (Windows and macOS, which have no safe fork);
+- ``fork``: one per lesson, running its calls itself, forked from multiprocessing's forkserver, which
+  imported the lessons' libraries as the grade started (``serve_forked``; Linux, the default for checking
+  one's own work there);
+- ``spawn``: the same, started afresh for each lesson (Windows and macOS, which have no safe fork);
 - ``bwrap``: the forking worker inside bubblewrap (``tbcourse.grading.boundary``): no network, no view of
   the course, the other students or the checks, and a PID namespace of its own (``make grade``);
 - ``unprivileged``: the forking worker as the user nobody (``tbcourse.grading.unprivileged``).
 
-Forking per call, every call starts from the freshly imported libraries and a call's processes die with
-it (inside bubblewrap's PID namespace, every process but the worker is killed after each call). Inside
+Inside a boundary it forks a child per call, so every call starts from the freshly imported libraries and
+a call's processes die with it (inside bubblewrap's PID namespace, every process but the worker is killed
+after each call). Inside
 bubblewrap the worker is the namespace's first process and cannot be traced, signalled or read through
 /proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
-in the worker; and it takes no reply larger than the memory a call may use. Requests
+in the worker; and it takes no reply larger than the memory a call may use. As a program, requests
 arrive on its standard input, replies leave on the standard output it had at start, and the student's
-prints go to standard error. It trusts nothing it is sent beyond the checks' own pickles, and the
+prints go to standard error; forked, both travel on pipes of their own. It trusts nothing it is sent beyond the checks' own pickles, and the
 checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
 """
 import gc
