@@ -9,7 +9,6 @@ import ast
 import atexit
 import io
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import pickle
 import queue
@@ -283,7 +282,9 @@ def warm_up(settings: Settings) -> None:
     """Start what the grade about to run will need, without waiting for its imports: the forkserver (fork),
     or the boundary's worker."""
     if settings.method == "fork":
+        from multiprocessing import forkserver  # a Unix module: not imported where spawn is the only way
+
         _forkserver()
-        multiprocessing.forkserver.ensure_running()
+        forkserver.ensure_running()
     elif settings.method in BOUNDARIES and settings.scratch and settings.work.is_dir():
         worker_for(settings.work.resolve() / "lesson.py", settings)
