@@ -2,8 +2,9 @@
 
 Framing (a length, then the bytes), the requests' out-of-band buffers, and the ``Worker`` process: started
 as the ``start_method`` setting says, answered one request at a time, each reply awaited with a time limit.
-Nothing here imports torch, so the grading plugin can start a boundary's worker (``warm_up``) before the
-checks import their libraries: the worker's imports and the checks' own run side by side.
+Nothing here imports torch, so the grading plugin can start the forkserver or a boundary's worker
+(``warm_up``) before the checks import their libraries: the worker's imports and the checks' own run side
+by side.
 """
 import ast
 import atexit
@@ -108,6 +109,7 @@ def _read_exactly(fd, n):
         left -= len(chunk)
     return b"".join(chunks)
 
+
 def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) -> list[str]:
     """Every module that a lesson imports, anywhere in its file (the course's own code left out): read from
     the solutions, or in a student release from the lessons, where a file that does not parse is passed over."""
@@ -124,6 +126,7 @@ def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) 
                 found.add(node.module)
                 found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
     return sorted(name for name in found if name.split(".")[0] != "tbcourse")
+
 
 PRELOAD = lesson_imports()
 
@@ -155,7 +158,12 @@ class Worker:
         requests, to_worker = context.Pipe(duplex=False)
         from_worker, replies = context.Pipe(duplex=False)
         process = context.Process(target=_serve_forked, args=(requests, replies), daemon=True)
-        process.start()
+        try:
+            process.start()
+        except (OSError, EOFError, RuntimeError) as err:  # the forkserver could not start, or died
+            for end in (requests, to_worker, from_worker, replies):
+                end.close()
+            raise WorkerError(f"the forkserver could not fork a worker ({type(err).__name__}: {err})") from None
         requests.close()
         replies.close()
         return cls(_Forked(process), to_worker.fileno(), from_worker.fileno(), "a worker forked from the forkserver",
@@ -202,8 +210,8 @@ class Worker:
         if hasattr(os, "killpg"):
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):  # not yet a group of its own: a forked worker's first moment
-                pass
+            except (ProcessLookupError, PermissionError):  # not yet a group of its own (a forked worker's first
+                pass  # moment): the kill below ends it
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()

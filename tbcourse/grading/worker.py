@@ -22,8 +22,9 @@ bubblewrap the worker is the namespace's first process and cannot be traced, sig
 /proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
 in the worker; and it takes no reply larger than the memory a call may use. As a program, requests
 arrive on its standard input, replies leave on the standard output it had at start, and the student's
-prints go to standard error; forked, both travel on pipes of their own. It trusts nothing it is sent beyond the checks' own pickles, and the
-checks trust nothing it replies beyond what ``wire.decode`` rebuilds.
+prints go to standard error; forked, both travel on pipes of their own. It trusts nothing it is sent
+beyond the checks' own pickles, and the checks trust nothing it replies beyond what ``wire.decode``
+rebuilds.
 """
 import gc
 import importlib
@@ -74,7 +75,7 @@ def hook_ids_from(request: Request) -> None:
     RemovableHandle.next_id = max(RemovableHandle.next_id, request.next_hook_id)
 
 
-HOLD_BYTES = 2**20  # a storage this large is held by a worker that forks per call, and sent to it once
+HOLD_BYTES = 2**20  # a storage this large is sent to a worker once, and held there
 HOLD_AT_MOST = 2**28  # bytes held per worker (one AlexNet): the least recently sent are dropped beyond
 
 
@@ -122,11 +123,12 @@ class RequestPickler(pickle.Pickler):
     tensors and parameters as out-of-band buffers (``channel.send_request``), each once, so tensors that shared
     one still share it; gradients kept.
 
-    With a table of what the worker holds (``held``: storage address and size -> ``Held``; a worker that forks
-    per call, so that no call can change what it holds), a large storage is named instead of sent when it is
-    sent again with the same tensor at the same version: a test that changes a tensor it handed to student
-    code does so in place, which torch counts, or with a new tensor, never through ``.data``. Storages sent
-    whole are added to the table and to ``keep``, those it no longer names to ``drop``."""
+    With a table of what the worker holds (``held``: storage address and size -> ``Held``; the worker gives
+    each call a copy, or forks it, so no call can change what it holds), a large storage is named instead of
+    sent when it is sent again with the same tensor at the same version: a test that changes a tensor it
+    handed to student code does so in place, which torch counts, or with a new tensor, never through
+    ``.data``. Storages sent whole are added to the table and to ``keep``, those it no longer names to
+    ``drop``."""
 
     def __init__(self, file, writer_dirs: dict[int, str], buffers: list, held: dict | None = None):
         super().__init__(file, protocol=5, buffer_callback=buffers.append)
