@@ -288,7 +288,10 @@ def forget(key: str) -> None:
 
 def warm_up(settings: Settings) -> None:
     """Start what the grade about to run will need, without waiting for its imports: the forkserver (fork),
-    or the boundary's worker."""
+    or the boundary's worker. A warm process that grades again (make watch) first closes the workers that ran
+    calls themselves: what an earlier version of a lesson patched at import must not reach this grade."""
+    for key in [k for k in _workers if not k.startswith(BOUNDARIES)]:
+        forget(key)
     if settings.method == "fork":
         from multiprocessing import forkserver  # a Unix module: not imported where spawn is the only way
 

@@ -15,7 +15,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tbcourse.grading import boundary, channel, sandbox, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
-from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER
+from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER, Settings
 
 LESSON = '''
 import os
@@ -26,6 +26,9 @@ torch.equal = lambda *a, **k: True  # a patch that must not reach the checks
 
 def log(writer, value):
     writer.add_scalar("x", value, 0)
+
+def equal_patched():
+    return torch.equal(torch.zeros(1), torch.ones(1))
 
 def closes(writer):
     writer.close()
@@ -132,6 +135,15 @@ def test_a_large_model_is_sent_to_a_worker_once_and_its_changes_are_seen(lesson,
         model.weight.add_(1)  # in place: torch counts it, so the model is sent again
     assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
     assert sent[2] >= 4 * 2**20, f"bytes sent per call: {sent}"
+
+
+@pytest.mark.parametrize("lesson", ["fork", "spawn"], indirect=True)
+def test_a_new_grade_starts_with_workers_free_of_what_an_earlier_version_patched(lesson, tmp_path):
+    assert lesson("equal_patched") is True  # this version of the lesson patches torch.equal as it is imported
+    (tmp_path / "99_sandbox.py").write_text(LESSON.replace("torch.equal = lambda *a, **k: True", ""))
+    assert lesson("equal_patched") is True, "within a grade, a lesson's calls share its worker"
+    channel.warm_up(Settings.from_env())  # what a warm process (make watch) does as it grades again
+    assert lesson("equal_patched") is False, "a worker of the earlier grade lived on into the next"
 
 
 def test_in_place_changes_reach_the_caller_and_own_modules_come_back_as_themselves(lesson):
