@@ -20,8 +20,8 @@ _unusable = {}  # lesson -> why its file cannot be used at all, or None
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
-    """Start the worker that runs student code inside a boundary now, before the graded tests' conftest and
-    modules import torch here: its imports and the checks' own run side by side."""
+    """Start what will run student code (the forkserver, or a boundary's worker) now, before the graded tests'
+    conftest and modules import torch here: its imports and the checks' own run side by side."""
     channel.warm_up(Settings.from_env())
 
 
