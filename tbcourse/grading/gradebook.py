@@ -89,9 +89,10 @@ def grading_inputs() -> list[Path]:
     return [*tests, *code, MANIFEST, *data]
 
 
-def fingerprint(files: list[Path], lesson: str | None) -> str:
-    """Changes when a graded file or anything the course's grading depends on changes."""
-    digest = hashlib.sha256(f"lesson {lesson}".encode())
+def fingerprint(files: list[Path], lesson: str | None, boundary: str | None) -> str:
+    """Changes when a graded file or anything the course's grading depends on changes, and with the boundary
+    student code ran in: a grade made with code trusted is not taken for one made inside bubblewrap."""
+    digest = hashlib.sha256(f"lesson {lesson} boundary {boundary}".encode())
     for path in [*files, *grading_inputs()]:
         digest.update(path.relative_to(path.parent if path in files else ROOT).as_posix().encode() + b"\0"
                       + path.read_bytes() + b"\0")
@@ -103,7 +104,7 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
     """The student's record, from the cache when nothing changed since it was made."""
     files = lesson_files(submission)
     cache = reports / "grades" / f"{submission.name}.json"
-    stamp = fingerprint(files, lesson)
+    stamp = fingerprint(files, lesson, boundary)
     if cache.exists() and json.loads(cache.read_text()).get("fingerprint") == stamp:
         return json.loads(cache.read_text())
     record = {"total": 0, "max": None, "exercises": {}, "status": "no lesson files found"}
