@@ -34,7 +34,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import channel, wire
 from tbcourse.grading.worker import Request, encode_request
-from tbcourse.settings import BOUNDARIES, ENV, Settings
+from tbcourse.settings import BOUNDARIES, Settings
 
 TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20

@@ -86,7 +86,6 @@ class Held:
     name: str
     tensor: torch.Tensor
     version: int
-    nbytes: int
 
 
 _names = itertools.count(1)
@@ -161,9 +160,9 @@ class RequestPickler(pickle.Pickler):
             return entry.name
         if entry:
             self.drop.append(entry.name)
-        self.held[key] = Held(f"storage{next(_names)}", tensor, tensor._version, key[1])
-        self.keep[self.held[key].name] = (key, tensor)
-        while sum(e.nbytes for e in self.held.values()) > HOLD_AT_MOST:
+        self.held[key] = Held(f"storage{next(_names)}", tensor, tensor._version)
+        self.keep[self.held[key].name] = key
+        while sum(size for _, size in self.held) > HOLD_AT_MOST:
             self.drop.append(self.held.pop(next(iter(self.held))).name)
         return None
 
@@ -180,7 +179,7 @@ def encode_request(request: Request, writer_dirs: dict[int, str], held: dict | N
     buffers, out = [], io.BytesIO()
     pickler = RequestPickler(out, writer_dirs, buffers, None if held is None else dict(held))
     pickler.dump(request)
-    pickler.dump(({name: pickler.storages[key] for name, (key, _) in pickler.keep.items()}, pickler.drop))
+    pickler.dump(({name: pickler.storages[key] for name, key in pickler.keep.items()}, pickler.drop))
     return (out.getvalue(), buffers), pickler.held
 
 

@@ -12,7 +12,7 @@ import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, channel, sandbox, unprivileged
+from tbcourse.grading import boundary, channel, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
 from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER, Settings
