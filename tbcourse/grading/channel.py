@@ -53,10 +53,8 @@ class _Unpickler(pickle.Unpickler):
         return self.held[name].clone() if self.copy else self.held[name]
 
 
-def receive_request(fd: int, held: dict, copy: bool):
-    """What ``send_request`` sent (the checks' own pickles): the request, whose storages named instead of sent
-    are taken from ``held`` (copied, where the call will run in this process), and (the storages to hold from
-    now on, by name; the names to drop). None when the checks closed the channel."""
+def read_request(fd: int):
+    """What ``send_request`` sent, as it came: (the frame, its buffers); None when the other end closed."""
     frame = read_frame(fd)
     if frame is None:
         return None
@@ -73,8 +71,31 @@ def receive_request(fd: int, held: dict, copy: bool):
                     return None
                 done += got
             buffers.append(buffer)
+    return frame, buffers
+
+
+def forward_request(fd: int, raw) -> None:
+    """Send on what ``read_request`` read, unchanged."""
+    frame, buffers = raw
+    write_frame(fd, frame)
+    for buffer in buffers:
+        _write_all(fd, buffer)
+
+
+def load_request(raw, held: dict, copy: bool):
+    """The request a ``read_request`` holds (the checks' own pickles), whose storages named instead of sent
+    are taken from ``held`` (copied, where the call will run in this process), and (the storages to hold from
+    now on, by name; the names to drop)."""
+    frame, buffers = raw
+    count = FRAME.unpack_from(frame)[0]
     unpickler = _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held, copy)
     return unpickler.load(), unpickler.load()
+
+
+def receive_request(fd: int, held: dict, copy: bool):
+    """``load_request`` of the next request on ``fd``; None when the checks closed the channel."""
+    raw = read_request(fd)
+    return None if raw is None else load_request(raw, held, copy)
 
 
 def write_frame(fd: int, data: bytes) -> None:
@@ -254,8 +275,9 @@ atexit.register(lambda: [w.close() for w in _workers.values()])
 
 def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
     """fork, spawn: one worker per lesson file, which runs its calls itself, forked from the forkserver or
-    started afresh. bwrap, unprivileged: one per grade inside the boundary, which forks per call, reads the
-    work folder and the checks' temporary folder, and works in the scratch folder."""
+    started afresh. bwrap, unprivileged: one per grade inside the boundary, which forks (a lesson worker per
+    lesson, or a child per call), reads the work folder and the checks' temporary folder, and works in the
+    scratch folder."""
     key = f"{settings.method} {path}" if settings.method not in BOUNDARIES else f"{settings.method} {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
         if settings.method not in BOUNDARIES:  # the tests go lesson by lesson: the last lesson's worker is done

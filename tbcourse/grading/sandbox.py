@@ -4,11 +4,12 @@ The graded tests check in their own process; the student's module is imported an
 worker (``tbcourse.grading.worker``), started (``tbcourse.grading.channel``) as the ``start_method`` setting
 says: a worker per lesson that runs the lesson's calls itself, forked from multiprocessing's forkserver
 (``fork``, Linux) or started afresh (``spawn``: Windows, macOS, or ``COURSE_START_METHOD=spawn``); or one
-worker per grade that forks a child for each call, inside bubblewrap (``make grade``) or, where bubblewrap
-cannot run, as an unprivileged user (``tbcourse.grading.unprivileged``, on Gradescope). Whatever the
+worker per grade inside bubblewrap (``make grade``), which forks a lesson worker per lesson and replaces it
+after any call that leaves a thread or process behind, or, where bubblewrap cannot run, one that forks a
+child per call as an unprivileged user (``tbcourse.grading.unprivileged``, on Gradescope). Whatever the
 student's code does there — patch torch or numpy, call ``os._exit``, loop forever, exhaust memory — it
-cannot touch the checks, and it costs that call only (with fork and spawn, at most the later calls of its
-lesson too: a worker that died or ran past the time limit is replaced).
+cannot touch the checks, and it costs that call only (at most the later calls of its lesson too, where
+they share a worker: a worker that died or ran past the time limit is replaced).
 
 - A ``SummaryWriter`` argument is replaced in the worker by a writer of its own, flushed after the call;
   inside a boundary it writes to the scratch folder and only its event files are copied back.

@@ -11,19 +11,20 @@ multiprocessing's forkserver; the checks (``tbcourse.grading.sandbox``) pickle i
   imported the lessons' libraries as the grade started (``serve_forked``; Linux, the default for checking
   one's own work there);
 - ``spawn``: the same, started afresh for each lesson (Windows and macOS, which have no safe fork);
-- ``bwrap``: the forking worker inside bubblewrap (``tbcourse.grading.boundary``): no network, no view of
-  the course, the other students or the checks, and a PID namespace of its own (``make grade``);
-- ``unprivileged``: the forking worker as the user nobody (``tbcourse.grading.unprivileged``).
+- ``bwrap``: inside bubblewrap (``tbcourse.grading.boundary``): no network, no view of the course, the other
+  students or the checks, and a PID namespace of its own (``make grade``). Its first process, the keeper,
+  runs no student code: it forks a lesson worker per lesson that runs the lesson's calls itself, and after
+  each call replaces it, killing everything else in the namespace, unless it is alone there with a single
+  thread (``keep_lessons``);
+- ``unprivileged``: as the user nobody (``tbcourse.grading.unprivileged``), forking a child per call, which
+  has a hard memory limit of its own.
 
-Inside a boundary it forks a child per call, so every call starts from the freshly imported libraries and
-a call's processes die with it (inside bubblewrap's PID namespace, every process but the worker is killed
-after each call). Inside
-bubblewrap the worker is the namespace's first process and cannot be traced, signalled or read through
-/proc by the calls it forks (they share its user), so a call can neither reach the channel nor live on
-in the worker; and it takes no reply larger than the memory a call may use. As a program, requests
-arrive on its standard input, replies leave on the standard output it had at start, and the student's
-prints go to standard error; forked, both travel on pipes of their own. It trusts nothing it is sent
-beyond the checks' own pickles, and the checks trust nothing it replies beyond what ``wire.decode``
+Inside bubblewrap the keeper is the namespace's first process and cannot be traced, signalled or read
+through /proc by the lesson workers it forks (they share its user), so student code can neither reach the
+channel nor outlive its call; and it takes no reply larger than the memory a call may use. As a program,
+requests arrive on its standard input, replies leave on the standard output it had at start, and the
+student's prints go to standard error; forked, both travel on pipes of their own. It trusts nothing it is
+sent beyond the checks' own pickles, and the checks trust nothing it replies beyond what ``wire.decode``
 rebuilds.
 """
 import gc
@@ -44,7 +45,8 @@ from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import wire
-from tbcourse.grading.channel import READY, FrameTooLarge, read_frame, receive_request, write_frame
+from tbcourse.grading.channel import (READY, FrameTooLarge, forward_request, load_request, read_frame, read_request,
+                                      receive_request, write_frame)
 from tbcourse.settings import ENV, GRADED_TESTS, Settings
 
 PR_SET_DUMPABLE = 4  # prctl(2)
@@ -295,22 +297,26 @@ def _address_space() -> int:
     return 0
 
 
-def serve(requests: int, replies: int, can_fork: bool, own_pid_namespace: bool = False) -> None:
-    """Answer requests until the checks close the channel: each call in a child forked for it, or here."""
-    if can_fork:
-        torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
-    held = {}  # the storages the checks asked it to keep: each call gets a copy of its own, never these
-    while (received := receive_request(requests, held, copy=not can_fork)) is not None:
+def serve(requests: int, replies: int, held: dict | None = None) -> None:
+    """Run each call here until the checks close the channel: a worker for one lesson (fork, spawn, and the
+    lesson workers of ``keep_lessons``). ``held``: the storages it holds already."""
+    held = {} if held is None else held  # each call gets a copy of its own, never these
+    while (received := receive_request(requests, held, copy=True)) is not None:
         request, (keep, drop) = received
+        _update(held, {name: storage.clone() for name, storage in keep.items()}, drop)
         hook_ids_from(request)
-        held.update(keep if can_fork else {name: storage.clone() for name, storage in keep.items()})
-        for name in drop:
-            held.pop(name, None)
-        path = Path(request.path)
-        if not can_fork:
-            write_frame(replies, run_call(path, request.function, request.args, request.kwargs, request.memory_mb,
-                                          hard_limit=False))
-            continue
+        write_frame(replies, run_call(Path(request.path), request.function, request.args, request.kwargs,
+                                      request.memory_mb, hard_limit=False))
+
+
+def serve_forking(requests: int, replies: int) -> None:
+    """Run each call in a child forked for it, with a hard memory limit of its own (unprivileged)."""
+    torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
+    held = {}  # forked calls get copies on write
+    while (received := receive_request(requests, held, copy=False)) is not None:
+        request, (keep, drop) = received
+        _update(held, keep, drop)
+        hook_ids_from(request)
         reader, writer = os.pipe()
         pid = os.fork()
         if pid == 0:  # the call's own process
@@ -318,22 +324,104 @@ def serve(requests: int, replies: int, can_fork: bool, own_pid_namespace: bool =
             os.close(requests)
             os.close(replies)
             try:
-                write_frame(writer, run_call(path, request.function, request.args, request.kwargs, request.memory_mb))
+                write_frame(writer, run_call(Path(request.path), request.function, request.args, request.kwargs,
+                                             request.memory_mb))
             finally:
                 os._exit(0)
         os.close(writer)
         try:  # a reply the call could not have built within its memory is not read, let alone held
             reply = read_frame(reader, limit=request.memory_mb * 2**20)
         except FrameTooLarge:
-            reply = wire.encode(("raised", "MemoryError", f"its reply is larger than {request.memory_mb} MB", ""))
+            reply = _too_large(request.memory_mb)
         finally:
             os.close(reader)
-        if own_pid_namespace:  # every process the call started, wherever it went: this namespace is the call's
-            os.kill(-1, signal.SIGKILL)
         _reap_all(pid)
-        if reply is None:
-            reply = wire.encode(("died", "its process ended without a reply"))
-        write_frame(replies, reply)
+        write_frame(replies, reply or DIED)
+
+
+DIED = wire.encode(("died", "its process ended without a reply"))
+
+
+def _update(held: dict, keep: dict, drop: list) -> None:
+    held.update(keep)
+    for name in drop:
+        held.pop(name, None)
+
+
+def _too_large(memory_mb: int) -> bytes:
+    return wire.encode(("raised", "MemoryError", f"its reply is larger than {memory_mb} MB", ""))
+
+
+def keep_lessons(requests: int, replies: int) -> None:
+    """bwrap: the first process of the worker's PID namespace keeps the channel, the storages the checks sent
+    and the imported libraries, and runs no student code. For each lesson it forks a lesson worker, which runs
+    that lesson's calls itself (``serve``) on pipes of its own, with a hard memory limit set before any student
+    code runs. After each call, unless the lesson worker is alone in the namespace with a single thread,
+    every process but this one is killed (``os.kill(-1)``, which nothing escapes, in descendant namespaces
+    too) and the next call gets a new lesson worker: nothing a call starts outlives it, and the check is made
+    by a process that student code can neither signal, trace nor patch (``_untouchable``)."""
+    torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
+    held, lesson = {}, None
+    while (raw := read_request(requests)) is not None:
+        request, (keep, drop) = load_request(raw, held, copy=False)
+        if lesson is not None and lesson.path != request.path:
+            lesson = lesson.end()
+        if lesson is None:
+            lesson = _Lesson(request.path, held, request.memory_mb, (requests, replies))
+        _update(held, keep, drop)  # a lesson worker forked later starts with these (it holds its own copy)
+        try:
+            forward_request(lesson.requests, raw)
+            reply = read_frame(lesson.replies, limit=request.memory_mb * 2**20)
+            sound = reply is not None and lesson.alone()
+        except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
+            reply, sound = _too_large(request.memory_mb), False
+        except OSError:  # its pipe broke: it died
+            reply, sound = None, False
+        if not sound:
+            lesson = lesson.end()
+        write_frame(replies, reply or DIED)
+
+
+class _Lesson:
+    """A lesson worker of ``keep_lessons``: a child that runs one lesson's calls, and its two pipes."""
+    ROOM = 2 * HOLD_AT_MOST // 2**20 + 128  # MB beyond a call's own: its copy of what is held, and the held
+
+    def __init__(self, path: str, held: dict, memory_mb: int, channel: tuple[int, int]):
+        self.path = path
+        requests, self.requests = os.pipe()
+        self.replies, replies = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                for fd in (*channel, self.requests, self.replies):
+                    os.close(fd)
+                _limit_memory(memory_mb + self.ROOM, hard=True)  # each call then sets its own below this
+                serve(requests, replies, held)
+            finally:
+                os._exit(0)
+        os.close(requests)
+        os.close(replies)
+
+    def alone(self) -> bool:
+        """Whether this lesson worker has one thread and no process but the keeper is beside it. Its threads
+        are read first: a process that a thread started before ending is in /proc by then."""
+        try:
+            threads = int(Path(f"/proc/{self.pid}/status").read_text().split("Threads:")[1].split()[0])
+            return threads == 1 and {int(n) for n in os.listdir("/proc") if n.isdigit()} == {1, self.pid}
+        except (OSError, IndexError, ValueError):
+            return False
+
+    def end(self) -> None:
+        """Kill it and everything else in the namespace but the keeper, and wait for all of them: the orphans
+        of the namespace are the keeper's children, and no zombie is left for ``alone`` to find."""
+        os.kill(-1, signal.SIGKILL)
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+        os.close(self.requests)
+        os.close(self.replies)
 
 
 def _reap_all(pid):
@@ -365,7 +453,12 @@ def main(argv=None) -> None:
     preload([name for arg in argv if arg.startswith("--preload=") for name in arg.split("=", 1)[1].split(",")])
     gc.freeze()  # what is imported now stays out of the collections of forked calls, which would copy its pages
     write_frame(replies, READY)  # the checks start timing calls from here, not from the imports above
-    serve(requests, replies, hasattr(os, "fork") and Settings.from_env().method != "spawn", own_pid_namespace)
+    if own_pid_namespace:
+        keep_lessons(requests, replies)
+    elif hasattr(os, "fork") and Settings.from_env().method != "spawn":
+        serve_forking(requests, replies)
+    else:
+        serve(requests, replies)
 
 
 def serve_forked(requests: int, replies: int) -> None:
@@ -376,12 +469,12 @@ def serve_forked(requests: int, replies: int) -> None:
     os.environ.pop(ENV["record"], None)  # the record of verdicts is none of student code's business
     sys.path.insert(0, str(GRADED_TESTS))
     write_frame(replies, READY)
-    serve(requests, replies, can_fork=False)
+    serve(requests, replies)
 
 
 def _untouchable() -> None:
-    """Make this process, the first of its PID namespace, one that the calls it forks (which run as the same
-    user) cannot trace or read through /proc (its memory, its descriptors, its environment), nor signal: the
+    """Make this process, the first of its PID namespace, one that the lesson workers it forks (which run as the
+    same user) cannot trace or read through /proc (its memory, its descriptors, its environment), nor signal: the
     first process of a namespace gets from inside it only the signals it handles, and it handles none."""
     import ctypes
 

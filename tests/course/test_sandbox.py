@@ -79,6 +79,25 @@ def loops():
     while True:
         pass
 
+def pid():
+    return os.getpid()
+
+def ticks(name):
+    """A thread and a process that each add a byte to a file in the working folder every 10 ms, forever."""
+    import subprocess, sys, threading, time
+
+    def tick(path):
+        while True:
+            with open(path, "a") as out:
+                out.write(".")
+            time.sleep(0.01)
+
+    threading.Thread(target=tick, args=(f"{name}-thread",), daemon=True).start()
+    subprocess.Popen([sys.executable, "-c", f"for _ in iter(int, 1): open('{name}-process', 'a').write('.'); "
+                      "__import__('time').sleep(0.01)"], start_new_session=True)
+    while not all(os.path.exists(f"{name}-{kind}") for kind in ("thread", "process")):
+        time.sleep(0.01)
+
 def hoards():
     hoard = []
     while True:
@@ -193,6 +212,18 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize("lesson", ["bwrap"], indirect=True)
+def test_inside_bubblewrap_calls_share_a_lesson_worker_until_one_leaves_a_thread_or_process(lesson, tmp_path):
+    first = lesson("pid")
+    assert lesson("pid") == first, "each call should not need a process of its own"
+    lesson("ticks", "left")
+    sizes = [(tmp_path / "scratch" / f"left-{kind}").stat().st_size for kind in ("thread", "process")]
+    time.sleep(0.3)
+    assert [(tmp_path / "scratch" / f"left-{kind}").stat().st_size for kind in ("thread", "process")] == sizes, \
+        "a thread or process of the call outlived it"
+    assert lesson("pid") != first, "the lesson worker that a call left a thread in should have been replaced"
 
 
 @pytest.mark.parametrize("lesson", ["unprivileged"], indirect=True)
