@@ -45,12 +45,12 @@ def send_request(fd: int, data: bytes, buffers: list[pickle.PickleBuffer]) -> No
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data, buffers, held, copy):
+    def __init__(self, data, buffers, held):
         super().__init__(io.BytesIO(data), buffers=buffers)
-        self.held, self.copy = held, copy
+        self.held = held
 
-    def persistent_load(self, name):
-        return self.held[name].clone() if self.copy else self.held[name]
+    def persistent_load(self, path):
+        return self.held(path)
 
 
 def read_request(fd: int):
@@ -82,20 +82,18 @@ def forward_request(fd: int, raw) -> None:
         _write_all(fd, buffer)
 
 
-def load_request(raw, held: dict, copy: bool):
-    """The request a ``read_request`` holds (the checks' own pickles), whose storages named instead of sent
-    are taken from ``held`` (copied, where the call will run in this process), and (the storages to hold from
-    now on, by name; the names to drop)."""
+def load_request(raw, held):
+    """The request a ``read_request`` holds (the checks' own pickles); each storage the checks sent as a file's
+    path becomes ``held(path)`` (tbcourse.grading.worker.map_held)."""
     frame, buffers = raw
     count = FRAME.unpack_from(frame)[0]
-    unpickler = _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held, copy)
-    return unpickler.load(), unpickler.load()
+    return _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held).load()
 
 
-def receive_request(fd: int, held: dict, copy: bool):
+def receive_request(fd: int, held):
     """``load_request`` of the next request on ``fd``; None when the checks closed the channel."""
     raw = read_request(fd)
-    return None if raw is None else load_request(raw, held, copy)
+    return None if raw is None else load_request(raw, held)
 
 
 def write_frame(fd: int, data: bytes) -> None:
@@ -159,7 +157,6 @@ class Worker:
     def __init__(self, process, requests: int, replies: int, describe: str, owned=()):
         self.process, self.requests, self.replies_fd = process, requests, replies
         self.describe, self.owned, self.ready = describe, owned, False
-        self.held = {}  # the storages it holds of the checks' tensors (tbcourse.grading.worker.RequestPickler)
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -57,8 +57,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
         scratch.mkdir()
         checks.mkdir()
-        settings = Settings(work=work, record=record_path, call_seconds=call_seconds,
-                            **(dict(start_method=boundary, scratch=scratch, checks_tmp=checks) if boundary else {}))
+        settings = Settings(work=work, record=record_path, call_seconds=call_seconds, checks_tmp=checks,
+                            **(dict(start_method=boundary, scratch=scratch) if boundary else {}))
         if boundary == "unprivileged":
             unprivileged.hand_over(scratch)
             unprivileged.let_read(work, checks)

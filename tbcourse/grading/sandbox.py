@@ -28,13 +28,14 @@ import itertools
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import channel, wire
-from tbcourse.grading.worker import Request, encode_request
+from tbcourse.grading.worker import Holding, Request, encode_request
 from tbcourse.settings import BOUNDARIES, Settings
 
 TIMED_OUT = "ran past the time limit"
@@ -63,6 +64,18 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
 
 _calls = itertools.count(1)
+_holdings: dict[Path, Holding] = {}
+_held_tmp = tempfile.TemporaryDirectory(prefix="course-held-")  # where no checks' folder is set
+
+
+def _holding(settings: Settings) -> Holding:
+    """The files of large storages that workers map, in the checks' temporary folder (readable by sandboxed
+    student code, which is handed these tensors anyway)."""
+    folder = settings.checks_tmp / "held" if settings.checks_tmp else Path(_held_tmp.name)
+    if folder not in _holdings:
+        _holdings.clear()  # a new grading session: what the last one wrote is gone with its folder
+        _holdings[folder] = Holding(folder)
+    return _holdings[folder]
 
 
 def _worker_call(path, function, args, kwargs, settings):
@@ -74,10 +87,9 @@ def _worker_call(path, function, args, kwargs, settings):
                 writer_dirs[id(value)] = str(folder / f"writer{n}")
     try:
         key, worker = channel.worker_for(path, settings)
-        request, held = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb),
-                                       writer_dirs, worker.held)
+        request = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb), writer_dirs,
+                                 _holding(settings))
         reply = worker.call(request, settings.call_seconds)
-        worker.held = held or {}
     except channel.WorkerError as err:
         raise _fail(str(err)) from None
     except TimeoutError:

@@ -30,7 +30,7 @@ def grade_lesson(work: Path, lesson: str, log: Path, settings: Settings) -> dict
         record, checks = Path(tmp, "record.jsonl"), Path(tmp, "checks")
         checks.mkdir()
         os.environ.update(Settings(work=work, record=record, call_seconds=settings.call_seconds,
-                                   start_method=settings.start_method).env())
+                                   start_method=settings.start_method, checks_tmp=checks).env())
         targets = [str(path) for path in graded_test_files(lesson)]
         with open(log, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             code = pytest.main([*targets, *grade.pytest_options(settings.call_seconds, checks)])

@@ -27,11 +27,13 @@ student's prints go to standard error; forked, both travel on pipes of their own
 sent beyond the checks' own pickles, and the checks trust nothing it replies beyond what ``wire.decode``
 rebuilds.
 """
+import contextlib
 import gc
 import importlib
 import importlib.util
 import io
 import itertools
+import mmap
 import os
 import pickle
 import signal
@@ -77,26 +79,73 @@ def hook_ids_from(request: Request) -> None:
     RemovableHandle.next_id = max(RemovableHandle.next_id, request.next_hook_id)
 
 
-HOLD_BYTES = 2**20  # a storage this large is sent to a worker once, and held there
-HOLD_AT_MOST = 2**28  # bytes held per worker (one AlexNet): the least recently sent are dropped beyond
+HOLD_BYTES = 2**20  # a storage this large goes to workers as a file, written once while it is unchanged
+HOLD_AT_MOST = 2**28  # bytes of such files kept (one AlexNet): the least recently used are deleted beyond
 
 
 @dataclass(frozen=True)
 class Held:
-    """A storage that a worker holds, as the checks remember it: its name there, the tensor it was sent with
-    (kept alive, so no other storage can take its address) and that tensor's in-place version then."""
-    name: str
+    """A storage written to a file for workers, as the checks remember it: the file, the tensor it was written
+    from (kept alive, so no other storage can take its address) and that tensor's in-place version then."""
+    path: str
     tensor: torch.Tensor
     version: int
 
 
-_names = itertools.count(1)
+class Holding:
+    """The checks' files of large storages (storage address and size -> ``Held``), in a folder that workers
+    can read. A worker maps a file copy-on-write for each call that uses it (``map_held``), so no call can
+    change it for the next, and a model handed to many calls is written once, not piped to each: AlexNet's
+    244 MB takes ~0.4 s through a pipe, and a copy of it for each call ~80 ms. A file is written again when
+    its tensor changed in place, which torch counts: a test that changes a tensor it handed to student code
+    does so in place or makes a new one, never through ``.data``."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.entries, self.doomed = folder, {}, []
+        self._names = itertools.count(1)
+
+    def path_of(self, key: tuple[int, int], storage: torch.UntypedStorage, tensor: torch.Tensor, used: set) -> str:
+        """The file that holds ``storage`` as it is now, written if need be. Files past HOLD_AT_MOST are deleted
+        at the next request (``settle``), never one that this request (``used``) names."""
+        entry = self.entries.pop(key, None)
+        if entry and entry.tensor is tensor and entry.version == tensor._version:
+            self.entries[key] = entry  # the most recently used last
+        else:
+            if entry:
+                self.doomed.append(entry.path)
+            self.folder.mkdir(exist_ok=True)
+            os.chmod(self.folder, 0o755)
+            path = self.folder / f"storage{next(self._names)}"
+            with open(path, "xb") as out:
+                out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
+            os.chmod(path, 0o444)  # a worker under another user (unprivileged) reads it
+            self.entries[key] = entry = Held(str(path), tensor, tensor._version)
+        used.add(key)
+        for old in [k for k in self.entries if k not in used]:
+            if sum(size for _, size in self.entries) <= HOLD_AT_MOST:
+                break
+            self.doomed.append(self.entries.pop(old).path)
+        return entry.path
+
+    def settle(self) -> None:
+        """Delete the files given up since the last request: the worker that read them is done with that call."""
+        for path in self.doomed:
+            with contextlib.suppress(OSError):  # Windows keeps a file that a worker still maps
+                os.remove(path)
+        self.doomed = []
+
+
+def map_held(path: str) -> torch.UntypedStorage:
+    """A storage of the checks' file ``path``, mapped copy-on-write: what the call changes stays its own."""
+    with open(path, "rb") as file:
+        mapping = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_COPY)
+    return torch.frombuffer(mapping, dtype=torch.uint8).untyped_storage()  # keeps the mapping alive
 
 
 class _Storage:
     """A tensor's storage as it travels to a worker: its bytes go out of band, straight from its memory to the
     channel, instead of through ``torch.save`` (torch's own pickling, which takes ~1 s for AlexNet's 244 MB);
-    or, when the worker holds it unchanged, only its name (``held``)."""
+    or, when it is large, the path of the file that holds it (``Holding``)."""
 
     def __init__(self, storage: torch.UntypedStorage, held: str | None = None):
         self.storage, self.held = storage, held
@@ -121,21 +170,14 @@ def _rebuild_tensor(storage, dtype, size, stride, offset, requires_grad, grad, p
 
 class RequestPickler(pickle.Pickler):
     """Pickles a call for a worker: SummaryWriters sent as the folder their stand-in uses; the storages of
-    tensors and parameters as out-of-band buffers (``channel.send_request``), each once, so tensors that shared
-    one still share it; gradients kept.
+    tensors and parameters as out-of-band buffers (``channel.send_request``), or, when large and a ``Holding``
+    is given, as the path of their file; each storage once, so tensors that shared one still share it;
+    gradients kept."""
 
-    With a table of what the worker holds (``held``: storage address and size -> ``Held``; the worker gives
-    each call a copy, or forks it, so no call can change what it holds), a large storage is named instead of
-    sent when it is sent again with the same tensor at the same version: a test that changes a tensor it
-    handed to student code does so in place, which torch counts, or with a new tensor, never through
-    ``.data``. Storages sent whole are added to the table and to ``keep``, those it no longer names to
-    ``drop``."""
-
-    def __init__(self, file, writer_dirs: dict[int, str], buffers: list, held: dict | None = None):
+    def __init__(self, file, writer_dirs: dict[int, str], buffers: list, holding: Holding | None = None):
         super().__init__(file, protocol=5, buffer_callback=buffers.append)
-        self.writer_dirs = writer_dirs
-        self.held, self.keep, self.drop = held, {}, []
-        self.storages = {}
+        self.writer_dirs, self.holding = writer_dirs, holding
+        self.storages, self.used = {}, set()
 
     def persistent_id(self, obj):
         return obj.held if isinstance(obj, _Storage) else None
@@ -147,26 +189,13 @@ class RequestPickler(pickle.Pickler):
             storage = obj.untyped_storage()
             key = (storage.data_ptr(), storage.nbytes())
             if key not in self.storages:  # one object per storage: the pickle's memo shares it
-                self.storages[key] = _Storage(storage, self._hold(key, obj))
+                held = None
+                if self.holding is not None and key[1] >= HOLD_BYTES and not obj.is_inference():
+                    held = self.holding.path_of(key, storage, obj, self.used)
+                self.storages[key] = _Storage(storage, held)
             return _rebuild_tensor, (self.storages[key], obj.dtype, tuple(obj.size()), obj.stride(),
                                      obj.storage_offset(), obj.requires_grad, obj.grad, type(obj) is torch.nn.Parameter)
         return NotImplemented  # anything else, as torch pickles it
-
-    def _hold(self, key, tensor) -> str | None:
-        """The name the worker holds this storage by, unchanged; else None (it is sent, and kept if large)."""
-        if self.held is None or key[1] < HOLD_BYTES or tensor.is_inference():
-            return None
-        entry = self.held.pop(key, None)
-        if entry and entry.tensor is tensor and entry.version == tensor._version:
-            self.held[key] = entry  # the most recently used last
-            return entry.name
-        if entry:
-            self.drop.append(entry.name)
-        self.held[key] = Held(f"storage{next(_names)}", tensor, tensor._version)
-        self.keep[self.held[key].name] = key
-        while sum(size for _, size in self.held) > HOLD_AT_MOST:
-            self.drop.append(self.held.pop(next(iter(self.held))).name)
-        return None
 
 
 def _plain(tensor) -> bool:
@@ -175,14 +204,13 @@ def _plain(tensor) -> bool:
             and not tensor.__dict__)
 
 
-def encode_request(request: Request, writer_dirs: dict[int, str], held: dict | None = None):
-    """The pickle of a call and its out-of-band buffers, for ``channel.send_request``, and the worker's table of
-    held storages once it has read them (``held`` updated; None: a worker that holds nothing)."""
+def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holding | None = None):
+    """The pickle of a call and its out-of-band buffers, for ``channel.send_request``."""
+    if holding is not None:
+        holding.settle()
     buffers, out = [], io.BytesIO()
-    pickler = RequestPickler(out, writer_dirs, buffers, None if held is None else dict(held))
-    pickler.dump(request)
-    pickler.dump(({name: pickler.storages[key] for name, key in pickler.keep.items()}, pickler.drop))
-    return (out.getvalue(), buffers), pickler.held
+    RequestPickler(out, writer_dirs, buffers, holding).dump(request)
+    return out.getvalue(), buffers
 
 
 def known_objects(args, kwargs) -> dict[int, wire.Ref]:
@@ -297,13 +325,10 @@ def _address_space() -> int:
     return 0
 
 
-def serve(requests: int, replies: int, held: dict | None = None) -> None:
+def serve(requests: int, replies: int) -> None:
     """Run each call here until the checks close the channel: a worker for one lesson (fork, spawn, and the
-    lesson workers of ``keep_lessons``). ``held``: the storages it holds already."""
-    held = {} if held is None else held  # each call gets a copy of its own, never these
-    while (received := receive_request(requests, held, copy=True)) is not None:
-        request, (keep, drop) = received
-        _update(held, {name: storage.clone() for name, storage in keep.items()}, drop)
+    lesson workers of ``keep_lessons``)."""
+    while (request := receive_request(requests, map_held)) is not None:
         hook_ids_from(request)
         write_frame(replies, run_call(Path(request.path), request.function, request.args, request.kwargs,
                                       request.memory_mb, hard_limit=False))
@@ -312,10 +337,7 @@ def serve(requests: int, replies: int, held: dict | None = None) -> None:
 def serve_forking(requests: int, replies: int) -> None:
     """Run each call in a child forked for it, with a hard memory limit of its own (unprivileged)."""
     torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
-    held = {}  # forked calls get copies on write
-    while (received := receive_request(requests, held, copy=False)) is not None:
-        request, (keep, drop) = received
-        _update(held, keep, drop)
+    while (request := receive_request(requests, map_held)) is not None:
         hook_ids_from(request)
         reader, writer = os.pipe()
         pid = os.fork()
@@ -342,12 +364,6 @@ def serve_forking(requests: int, replies: int) -> None:
 DIED = wire.encode(("died", "its process ended without a reply"))
 
 
-def _update(held: dict, keep: dict, drop: list) -> None:
-    held.update(keep)
-    for name in drop:
-        held.pop(name, None)
-
-
 def _too_large(memory_mb: int) -> bytes:
     return wire.encode(("raised", "MemoryError", f"its reply is larger than {memory_mb} MB", ""))
 
@@ -361,14 +377,13 @@ def keep_lessons(requests: int, replies: int) -> None:
     too) and the next call gets a new lesson worker: nothing a call starts outlives it, and the check is made
     by a process that student code can neither signal, trace nor patch (``_untouchable``)."""
     torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
-    held, lesson = {}, None
+    lesson = None
     while (raw := read_request(requests)) is not None:
-        request, (keep, drop) = load_request(raw, held, copy=False)
+        request = load_request(raw, map_held)  # mapped, never touched: the lesson worker maps its own
         if lesson is not None and lesson.path != request.path:
             lesson = lesson.end()
         if lesson is None:
-            lesson = _Lesson(request.path, held, request.memory_mb, (requests, replies))
-        _update(held, keep, drop)  # a lesson worker forked later starts with these (it holds its own copy)
+            lesson = _Lesson(request.path, request.memory_mb, (requests, replies))
         try:
             forward_request(lesson.requests, raw)
             reply = read_frame(lesson.replies, limit=request.memory_mb * 2**20)
@@ -384,9 +399,9 @@ def keep_lessons(requests: int, replies: int) -> None:
 
 class _Lesson:
     """A lesson worker of ``keep_lessons``: a child that runs one lesson's calls, and its two pipes."""
-    ROOM = 2 * HOLD_AT_MOST // 2**20 + 128  # MB beyond a call's own: its copy of what is held, and the held
+    ROOM = HOLD_AT_MOST // 2**20 + 128  # MB beyond a call's own: the files it maps, and the heap's growth
 
-    def __init__(self, path: str, held: dict, memory_mb: int, channel: tuple[int, int]):
+    def __init__(self, path: str, memory_mb: int, channel: tuple[int, int]):
         self.path = path
         requests, self.requests = os.pipe()
         self.replies, replies = os.pipe()
@@ -396,7 +411,7 @@ class _Lesson:
                 for fd in (*channel, self.requests, self.replies):
                     os.close(fd)
                 _limit_memory(memory_mb + self.ROOM, hard=True)  # each call then sets its own below this
-                serve(requests, replies, held)
+                serve(requests, replies)
             finally:
                 os._exit(0)
         os.close(requests)

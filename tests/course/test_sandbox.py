@@ -12,7 +12,7 @@ import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, channel, unprivileged
+from tbcourse.grading import boundary, channel, sandbox, unprivileged
 from tbcourse.grading.sandbox import StudentError, call
 from tbcourse.kit.events import scalars
 from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER, Settings
@@ -142,18 +142,25 @@ def test_a_hook_of_the_checks_outlives_one_the_call_registers_and_removes(lesson
     assert lesson("own_hook", model) == 1, "the call's own hook replaced the checks' one"
 
 
-def test_a_large_model_is_sent_to_a_worker_once_and_its_changes_are_seen(lesson, monkeypatch):
-    sent, send = [], channel.send_request
-    monkeypatch.setattr(channel, "send_request", lambda fd, data, buffers: (
-        sent.append(sum(b.raw().nbytes for b in buffers)), send(fd, data, buffers))[1])
+def test_a_large_model_is_handed_over_once_and_its_changes_are_seen(lesson, monkeypatch):
+    sent, send, written = [], channel.send_request, set()
+
+    def counting(fd, data, buffers):  # the request's buffers, and the files of large storages written for it
+        folder = sandbox._holding(Settings.from_env()).folder
+        new = set(folder.glob("storage*")) - written
+        written.update(new)
+        sent.append(sum(b.raw().nbytes for b in buffers) + sum(path.stat().st_size for path in new))
+        return send(fd, data, buffers)
+
+    monkeypatch.setattr(channel, "send_request", counting)
     model = torch.nn.Linear(1024, 1024)  # 4 MiB of weight
-    for _ in range(2):  # the call doubles its own copy (a fork's, or one made for it); the worker's stays as sent
+    for _ in range(2):  # the call doubles its own copy (copy on write); the file stays as written
         assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
-    assert sent[0] >= 4 * 2**20 > 2**20 > sent[1], f"bytes sent per call: {sent}"
+    assert sent[0] >= 4 * 2**20 > 2**20 > sent[1], f"bytes handed over per call: {sent}"
     with torch.no_grad():
-        model.weight.add_(1)  # in place: torch counts it, so the model is sent again
+        model.weight.add_(1)  # in place: torch counts it, so the model is handed over again
     assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
-    assert sent[2] >= 4 * 2**20, f"bytes sent per call: {sent}"
+    assert sent[2] >= 4 * 2**20, f"bytes handed over per call: {sent}"
 
 
 @pytest.mark.parametrize("lesson", ["fork", "spawn"], indirect=True)
