@@ -72,8 +72,10 @@ def _holding(settings: Settings) -> Holding:
     """The files of large storages that workers map, in the checks' temporary folder (readable by sandboxed
     student code, which is handed these tensors anyway)."""
     folder = settings.checks_tmp / "held" if settings.checks_tmp else Path(_held_tmp.name)
-    if folder not in _holdings:
-        _holdings.clear()  # a new grading session: what the last one wrote is gone with its folder
+    if folder not in _holdings:  # a new grading session: the last one's files are no longer needed
+        for done in _holdings.values():
+            done.close()
+        _holdings.clear()
         _holdings[folder] = Holding(folder)
     return _holdings[folder]
 

@@ -92,6 +92,9 @@ class Held:
     version: int
 
 
+_names = itertools.count(1)  # of the files, unique in the process
+
+
 class Holding:
     """The checks' files of large storages (storage address and size -> ``Held``), in a folder that workers
     can read. A worker maps a file copy-on-write for each call that uses it (``map_held``), so no call can
@@ -102,7 +105,6 @@ class Holding:
 
     def __init__(self, folder: Path):
         self.folder, self.entries, self.doomed = folder, {}, []
-        self._names = itertools.count(1)
 
     def path_of(self, key: tuple[int, int], storage: torch.UntypedStorage, tensor: torch.Tensor, used: set) -> str:
         """The file that holds ``storage`` as it is now, written if need be. Files past HOLD_AT_MOST are deleted
@@ -115,7 +117,7 @@ class Holding:
                 self.doomed.append(entry.path)
             self.folder.mkdir(exist_ok=True)
             os.chmod(self.folder, 0o755)
-            path = self.folder / f"storage{next(self._names)}"
+            path = self.folder / f"storage{next(_names)}"
             with open(path, "xb") as out:
                 out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
             os.chmod(path, 0o444)  # a worker under another user (unprivileged) reads it
@@ -133,6 +135,12 @@ class Holding:
             with contextlib.suppress(OSError):  # Windows keeps a file that a worker still maps
                 os.remove(path)
         self.doomed = []
+
+    def close(self) -> None:
+        """Delete every file: the grading session that needed them is over."""
+        self.doomed += [entry.path for entry in self.entries.values()]
+        self.entries = {}
+        self.settle()
 
 
 def map_held(path: str) -> torch.UntypedStorage:
