@@ -267,7 +267,15 @@ def _serve_forked(requests, replies):
 
 
 _workers: dict[str, Worker] = {}
-atexit.register(lambda: [w.close() for w in _workers.values()])
+
+
+def close_all() -> None:
+    """Close every worker: the grading session is over."""
+    for key in list(_workers):
+        forget(key)
+
+
+atexit.register(close_all)
 
 
 def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:

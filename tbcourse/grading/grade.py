@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tbcourse.grading import boundary, progress, unprivileged
+from tbcourse.grading.checker import Checker
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
 from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
@@ -48,11 +49,12 @@ def test_files(lesson: str | None) -> list[Path]:
 
 
 def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None,
-              boundary: str | None = None) -> tuple[dict, bool]:
+              boundary: str | None = None, checker: Checker | None = None) -> tuple[dict, bool]:
     """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
-    the grading process finished). With a ``boundary``, student code runs inside bubblewrap ("bwrap",
-    ``tbcourse.grading.boundary``) or as an unprivileged user ("unprivileged", ``tbcourse.grading.unprivileged``):
-    it may read the work folder and the checks' temporary folder, and write only a scratch one."""
+    the grading process finished). The tests run in a child pytest process, or in the warm ``checker`` of a
+    class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.grading.boundary``)
+    or as an unprivileged user ("unprivileged", ``tbcourse.grading.unprivileged``): it may read the work
+    folder and the checks' temporary folder, and write only a scratch one."""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
         scratch.mkdir()
@@ -62,15 +64,20 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         if boundary == "unprivileged":
             unprivileged.hand_over(scratch)
             unprivileged.let_read(work, checks)
-        child_env = {**os.environ, **(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
-        command = [sys.executable, "-m", "pytest", *targets, *pytest_options(call_seconds, checks)]
-        try:
-            child = subprocess.run(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, timeout=ALL_TESTS_SECONDS)
-            finished = child.returncode in (0, 1)  # all passed, or some failed: anything else is the grader's end
-            death = f"the grading process ended early (exit code {child.returncode}); see {log.name}"
-        except subprocess.TimeoutExpired:
-            finished, death = False, f"grading stopped after {ALL_TESTS_SECONDS} s"
+        job_env = {**(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
+        args = [*targets, *pytest_options(call_seconds, checks)]
+        if checker is not None:
+            code = checker.run(args, job_env, Path(log.name), ALL_TESTS_SECONDS)
+        else:
+            try:
+                code = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env={**os.environ, **job_env},
+                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      timeout=ALL_TESTS_SECONDS).returncode
+            except subprocess.TimeoutExpired:
+                code = None
+        finished = code in (0, 1)  # all passed, or some failed: anything else is the grader's end
+        death = (f"the grading process ended early (exit code {code}); see {log.name}" if code is not None else
+                 f"grading stopped after {ALL_TESTS_SECONDS} s, or its process died; see {log.name}")
         return read_record(record_path, finished, death, log.name)
 
 
@@ -147,13 +154,14 @@ def scorecard(results: dict[str, dict]) -> str:
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
-                 env: dict | None = None, boundary: str | None = None) -> dict:
+                 env: dict | None = None, boundary: str | None = None, checker: Checker | None = None) -> dict:
     """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``.
     ``finished`` is False when the grading process itself died: such a grade is not to be kept."""
     synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
-        tests, finished = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env, boundary)
+        tests, finished = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env, boundary,
+                                    checker)
     results = score(tests)
     return {"work": str(work), "synced": synced, "finished": finished, "total": sum(r.points for r in results.values()),
             "max": sum(r.max for r in results.values()), "exercises": {ex: asdict(r) for ex, r in results.items()}}

@@ -5,21 +5,24 @@ files, or a folder holding either (``lesson_files`` finds them). Only the lesson
 notebooks paired with them) are copied out and graded with the course's own tests; a submission's tests,
 conftest.py, pytest.ini or Makefile are never used, and no symbolic link in it is followed. Student code
 runs inside bubblewrap (``tbcourse.grading.boundary``) unless ``--trusted`` says the code is trusted. Two
-students are graded at a time, each in its own processes. Every student's result is kept in ``reports/grades/<student>.json`` with a fingerprint of
-the files graded and of the course's tests, so an interrupted run loses nothing and a rerun regrades
-only what changed.
+students are graded at a time, each by one of two warm checking processes (``tbcourse.grading.checker``),
+with a worker of its own for its code. Every student's result is kept in ``reports/grades/<student>.json``
+with a fingerprint of the files graded and of the course's tests, so an interrupted run loses nothing and
+a rerun regrades only what changed.
 """
 import argparse
 import csv
 import hashlib
 import json
 import os
+import queue
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tbcourse.grading import boundary
+from tbcourse.grading.checker import Checker
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
@@ -100,8 +103,9 @@ def fingerprint(files: list[Path], lesson: str | None, boundary: str | None) -> 
 
 
 def grade_student(submission: Path, reports: Path, lesson: str | None, call_seconds: float,
-                  boundary: str | None = "bwrap") -> dict:
-    """The student's record, from the cache when nothing changed since it was made."""
+                  boundary: str | None = "bwrap", checker: Checker | None = None) -> dict:
+    """The student's record, from the cache when nothing changed since it was made; graded in ``checker``'s
+    warm process, or in a process of its own."""
     files = lesson_files(submission)
     cache = reports / "grades" / f"{submission.name}.json"
     stamp = fingerprint(files, lesson, boundary)
@@ -114,7 +118,7 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
             try:
                 record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
                                       call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{submission.name}'s work"},
-                                      boundary)
+                                      boundary, checker)
             except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
                 return {**record, "student": submission.name, "status": f"not graded: {err}"}
         if not record.pop("finished"):  # the grading process died: shown, but not kept, so a rerun retries
@@ -177,16 +181,27 @@ def main(argv=None) -> int:
     if not students:
         print(f"error: no student folders in {args.submissions}", file=sys.stderr)
         return 2
-    records = {}
+    records, free = {}, queue.Queue()
+    for _ in range(args.jobs):  # a warm checking process for each student graded at once
+        free.put(Checker(ONE_THREAD))
+
+    def grade(student: Path) -> dict:
+        checker = free.get()
+        try:
+            return grade_student(student, args.reports, args.lesson, args.timeout, None if args.trusted else "bwrap",
+                                 checker)
+        finally:
+            free.put(checker)
+
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        jobs = {pool.submit(grade_student, s, args.reports, args.lesson, args.timeout,
-                           None if args.trusted else "bwrap"): s
-                for s in students}
+        jobs = {pool.submit(grade, s): s for s in students}
         for n, job in enumerate(as_completed(jobs), start=1):
             rec = records[jobs[job].name] = job.result()
             write_gradebook(records, args.reports / "gradebook.csv")
             print(f"[{n}/{len(students)}] {jobs[job].name}: {rec['total']}/{rec['max'] or '-'} ({rec['status']})",
                   flush=True)
+    while not free.empty():
+        free.get().close()
     print(f"gradebook: {args.reports / 'gradebook.csv'}; feedback: {args.reports / 'feedback'}/")
     return 0
 

@@ -63,7 +63,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
     return _unpack(_worker_call(path, function, args, kwargs, settings), path, function, args, kwargs, settings)
 
 
-_calls = itertools.count(1)
+_calls: dict[Path, itertools.count] = {}  # per scratch folder: each student's calls are call1, call2, ...
 _holdings: dict[Path, Holding] = {}
 _held_tmp = tempfile.TemporaryDirectory(prefix="course-held-")  # where no checks' folder is set
 
@@ -83,7 +83,7 @@ def _holding(settings: Settings) -> Holding:
 def _worker_call(path, function, args, kwargs, settings):
     writer_dirs, values = {}, [*args, *kwargs.values()]
     if settings.method in BOUNDARIES:
-        folder = settings.scratch / f"call{next(_calls)}"
+        folder = settings.scratch / f"call{next(_calls.setdefault(settings.scratch, itertools.count(1)))}"
         for n, value in enumerate(values):
             if isinstance(value, SummaryWriter):
                 writer_dirs[id(value)] = str(folder / f"writer{n}")

@@ -1,0 +1,99 @@
+"""A warm checking process for grading a class: one student's graded tests after another, in one process.
+
+``make grade`` runs a ``Checker`` per student graded at once. Its process runs pytest with the grading plugin
+for each student in turn, as ``make test`` runs it in a fresh process, so a class pays for importing the
+checks' libraries once per checker rather than once per student. No student code runs here: each student's
+code runs in a worker of its own (``tbcourse.grading.sandbox``), started when that student's session begins
+and closed when it ends, and what the tests record is read from that student's own record file.
+
+    python -m tbcourse.grading.checker    # one job a line on stdin (JSON), its exit code a line on stdout
+"""
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tbcourse.settings import ROOT
+
+
+class Checker:
+    """The driver's end: a checking process, started on first use and again after it died."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env, self.process, self.replies = env, None, None
+
+    def run(self, args: list[str], env: dict[str, str], log: Path, seconds: float) -> int | None:
+        """pytest's exit code for ``args``, run with ``env`` added to the environment and its output in ``log``;
+        None when the process died or took longer than ``seconds`` (it is then ended)."""
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        try:
+            self.process.stdin.write(json.dumps({"args": args, "env": env, "log": str(log)}) + "\n")
+            self.process.stdin.flush()
+            reply = self.replies.get(timeout=seconds)
+        except (OSError, queue.Empty):
+            reply = None
+        if reply is None:
+            self.close()
+            return None
+        return json.loads(reply)["exit"]
+
+    def _start(self):
+        self.process = subprocess.Popen([sys.executable, "-m", "tbcourse.grading.checker"], cwd=ROOT, text=True,
+                                        env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.replies = queue.Queue()
+        threading.Thread(target=_read_lines, args=(self.process.stdout, self.replies), daemon=True).start()
+
+    def close(self):
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process.stdin.close()
+            self.process.stdout.close()
+            self.process = None
+
+
+def _read_lines(stream, lines: queue.Queue):
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def serve() -> None:
+    """Run each job as it comes: its environment set, its output (Python's and the libraries') in its log."""
+    import pytest
+
+    from tbcourse.grading import channel
+
+    replies = os.fdopen(os.dup(1), "w")
+    base = dict(os.environ)
+    for line in sys.stdin:
+        job = json.loads(line)
+        os.environ.clear()
+        os.environ.update({**base, **job["env"]})
+        with open(job["log"], "a", encoding="utf-8") as log:
+            _point(log.fileno())
+            try:
+                code = int(pytest.main(job["args"]))
+            finally:
+                channel.close_all()  # this student's workers: the next student's are its own
+                _point(os.open(os.devnull, os.O_WRONLY), close=True)
+        replies.write(json.dumps({"exit": code}) + "\n")
+        replies.flush()
+
+
+def _point(fd: int, close: bool = False) -> None:
+    """Send standard output and error, Python's and the libraries', to ``fd``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    if close:
+        os.close(fd)
+
+
+if __name__ == "__main__":
+    serve()
