@@ -74,7 +74,12 @@ def watch_latency(lesson: str, saves: int = 5) -> list[float]:
                         break
         finally:
             watcher.send_signal(signal.SIGINT)
-            watcher.wait(timeout=60)
+            try:
+                watcher.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
+                print(f"make watch LESSON={lesson} did not stop within 60 s of Ctrl-C", file=sys.stderr)
     return seconds
 
 

@@ -11,6 +11,7 @@ exercise to do. Progress is kept in reports/progress.json. Ctrl-C stops it and l
 import contextlib
 import hashlib
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -65,6 +66,9 @@ def regrade(work: Path, lesson: str, settings: Settings) -> float:
         print(line)
     REPORTS.mkdir(parents=True, exist_ok=True)
     results = grade_lesson(work, lesson, REPORTS / "watch.log", settings)
+    # Ctrl-C must stop the watch: once, under load, a grade left SIGINT ignored in this process (the signature
+    # of C's system(), which ignores it while it runs); Python's own handler is put back after every grade.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     progress.record(results, work)
     seconds = time.perf_counter() - start
     print(f"\n{time.strftime('%H:%M:%S')} {lesson}.py graded in {seconds:.1f} s")
