@@ -256,7 +256,7 @@ class _Forked:
 
 def _forkserver():
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*PRELOAD, "tbcourse.grading.worker"])
+    context.set_forkserver_preload(["tbcourse.grading.gc_off", *PRELOAD, "tbcourse.grading.worker"])
     return context
 
 

@@ -5,6 +5,7 @@ file, the plugin appends one JSON line when a test is collected (its exercise an
 student code runs) and when it ends (passed or not, and a one-line reason). The grade driver
 (``tbcourse.grading.grade``) reads those lines; a test that never ended failed with the grading process.
 """
+import gc
 import json
 from pathlib import Path
 
@@ -23,6 +24,15 @@ def pytest_load_initial_conftests(early_config, parser, args):
     """Start what will run student code (the forkserver, or a boundary's worker) now, before the graded tests'
     conftest and modules import torch here: its imports and the checks' own run side by side."""
     channel.warm_up(Settings.from_env())
+    gc.disable()  # while the conftest and the test modules import torch and the rest: a fifth faster
+
+
+def pytest_collection_finish(session):
+    gc.enable()
+
+
+def pytest_unconfigure(config):
+    gc.enable()  # a warm process (make watch, a class's checker) goes on collecting even if collection failed
 
 
 def pytest_configure(config):

@@ -377,13 +377,13 @@ def _too_large(memory_mb: int) -> bytes:
 
 
 def keep_lessons(requests: int, replies: int) -> None:
-    """bwrap: the first process of the worker's PID namespace keeps the channel, the storages the checks sent
-    and the imported libraries, and runs no student code. For each lesson it forks a lesson worker, which runs
-    that lesson's calls itself (``serve``) on pipes of its own, with a hard memory limit set before any student
-    code runs. After each call, unless the lesson worker is alone in the namespace with a single thread,
-    every process but this one is killed (``os.kill(-1)``, which nothing escapes, in descendant namespaces
-    too) and the next call gets a new lesson worker: nothing a call starts outlives it, and the check is made
-    by a process that student code can neither signal, trace nor patch (``_untouchable``)."""
+    """bwrap: the first process of the worker's PID namespace keeps the channel and the imported libraries,
+    and runs no student code. For each lesson it forks a lesson worker, which runs that lesson's calls itself
+    (``serve``) on pipes of its own, with a hard memory limit set before any student code runs. After each
+    call, unless the lesson worker is alone in the namespace with a single thread, every process but this
+    one is killed (``os.kill(-1)``, which nothing escapes, in descendant namespaces too) and the next call
+    gets a new lesson worker: nothing a call starts outlives it, and the check is made by a process that
+    student code can neither signal, trace nor patch (``_untouchable``)."""
     torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
     lesson = None
     while (raw := read_request(requests)) is not None:
@@ -473,8 +473,10 @@ def main(argv=None) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     sys.path.insert(0, str(GRADED_TESTS))  # the classes the graded tests hand to student code (helpers.py)
+    gc.disable()  # no collection while importing: a fifth of the time of importing torch goes to it
     preload([name for arg in argv if arg.startswith("--preload=") for name in arg.split("=", 1)[1].split(",")])
     gc.freeze()  # what is imported now stays out of the collections of forked calls, which would copy its pages
+    gc.enable()
     write_frame(replies, READY)  # the checks start timing calls from here, not from the imports above
     if own_pid_namespace:
         keep_lessons(requests, replies)
@@ -489,6 +491,8 @@ def serve_forked(requests: int, replies: int) -> None:
     imported the lessons' libraries (``tbcourse.grading.channel``); it runs the lesson's calls itself, in a
     process group of its own, so that closing it ends what they started."""
     os.setsid()
+    gc.freeze()  # the forkserver imported with collection off (tbcourse.grading.gc_off)
+    gc.enable()
     os.environ.pop(ENV["record"], None)  # the record of verdicts is none of student code's business
     sys.path.insert(0, str(GRADED_TESTS))
     write_frame(replies, READY)
