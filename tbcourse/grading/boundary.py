@@ -22,6 +22,7 @@ from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT
 
 INSTALL = "sudo apt-get install bubblewrap   # Debian/Ubuntu; Fedora: sudo dnf install bubblewrap"
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
+TMPFS_BYTES = 2**28  # the sandbox's /tmp and /dev/shm each: memory, which its limit on address space does not count
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
              "/etc/group", "/etc/nsswitch.conf", "/etc/alternatives")
 
@@ -67,7 +68,8 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
     """``bwrap ... python -m tbcourse.grading.worker ...``: ``readable`` folders read-only, ``scratch``
     writable, the same paths inside as outside."""
     args = [bwrap(), "--unshare-all", "--unshare-user", "--as-pid-1", "--cap-drop", "ALL", "--die-with-parent",
-            "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev",
+            "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]
     for folder in SYSTEM_DIRS:
         if os.path.exists(folder):
             args += ["--ro-bind" if not os.path.islink(folder) else "--symlink",
@@ -82,4 +84,4 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
                        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),  # the checks' own copy of the course
                        ENV["start_method"]: "bwrap", **env}.items():
         args += ["--setenv", key, value]
-    return [*args, "--", sys.executable, "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]
+    return [*args, "--", sys.executable, "-P", "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]

@@ -294,7 +294,7 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
         env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
         preload = f"--preload={','.join(PRELOAD)}"
         if settings.method == "spawn":
-            command = [sys.executable, "-m", "tbcourse.grading.worker", preload]
+            command = [sys.executable, "-P", "-m", "tbcourse.grading.worker", preload]
         else:
             if settings.scratch is None:
                 raise WorkerError(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")

@@ -86,10 +86,12 @@ HOLD_AT_MOST = 2**28  # bytes of such files kept (one AlexNet): the least recent
 @dataclass(frozen=True)
 class Held:
     """A storage written to a file for workers, as the checks remember it: the file, the tensor it was written
-    from (kept alive, so no other storage can take its address) and that tensor's in-place version then."""
+    from, that tensor's in-place version then, and the storage itself (kept alive, so that no other storage
+    can take its address, even when the tensor is given another storage through ``.data``)."""
     path: str
     tensor: torch.Tensor
     version: int
+    storage: torch.UntypedStorage  # kept alive: its address is no other storage's while this is remembered
 
 
 _names = itertools.count(1)  # of the files, unique in the process
@@ -121,7 +123,7 @@ class Holding:
             with open(path, "xb") as out:
                 out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
             os.chmod(path, 0o444)  # a worker under another user (unprivileged) reads it
-            self.entries[key] = entry = Held(str(path), tensor, tensor._version)
+            self.entries[key] = entry = Held(str(path), tensor, tensor._version, storage)
         used.add(key)
         for old in [k for k in self.entries if k not in used]:
             if sum(size for _, size in self.entries) <= HOLD_AT_MOST:
@@ -370,6 +372,7 @@ def serve_forking(requests: int, replies: int) -> None:
 
 
 DIED = wire.encode(("died", "its process ended without a reply"))
+FILE_BYTES = 2**28  # the largest file student code inside bubblewrap may write (an event file: at most this)
 
 
 def _too_large(memory_mb: int) -> bytes:
@@ -385,6 +388,9 @@ def keep_lessons(requests: int, replies: int) -> None:
     gets a new lesson worker: nothing a call starts outlives it, and the check is made by a process that
     student code can neither signal, trace nor patch (``_untouchable``)."""
     torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))  # for every process it forks
     lesson = None
     while (raw := read_request(requests)) is not None:
         request = load_request(raw, map_held)  # mapped, never touched: the lesson worker maps its own
@@ -393,9 +399,10 @@ def keep_lessons(requests: int, replies: int) -> None:
         if lesson is None:
             lesson = _Lesson(request.path, request.memory_mb, (requests, replies))
         try:
+            os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
             forward_request(lesson.requests, raw)
             reply = read_frame(lesson.replies, limit=request.memory_mb * 2**20)
-            sound = reply is not None and lesson.alone()
+            sound = reply is not None and lesson.stopped() and lesson.alone()
         except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
             reply, sound = _too_large(request.memory_mb), False
         except OSError:  # its pipe broke: it died
@@ -424,6 +431,20 @@ class _Lesson:
                 os._exit(0)
         os.close(requests)
         os.close(replies)
+
+    def stopped(self) -> bool:
+        """Stop it (SIGSTOP, which it can neither catch nor ignore) until the next call, so that no code of the
+        call runs on, between its reply and ``alone``, or between calls; False if it is gone instead."""
+        os.kill(self.pid, signal.SIGSTOP)
+        while True:
+            _, status = os.waitpid(self.pid, os.WUNTRACED)
+            if not os.WIFSTOPPED(status):
+                return False
+            try:
+                if Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T":
+                    return True
+            except (OSError, IndexError):
+                return False
 
     def alone(self) -> bool:
         """Whether this lesson worker has one thread and no process but the keeper is beside it. Its threads

@@ -82,6 +82,26 @@ def loops():
 def pid():
     return os.getpid()
 
+def search_path():
+    import sys
+    return [os.path.abspath(entry or ".") for entry in sys.path]
+
+def spawns_after_its_reply(name):
+    """From the next time the worker waits for a call: 50 ms later, a process that adds a byte to a file in
+    the working folder every 10 ms, forever."""
+    import subprocess, sys, time
+    from tbcourse.grading import worker
+    waiting = worker.receive_request
+
+    def later(*args):
+        worker.receive_request = waiting
+        time.sleep(0.05)
+        subprocess.Popen([sys.executable, "-c", f"for _ in iter(int, 1): open('{name}', 'a').write('.'); "
+                          "__import__('time').sleep(0.01)"], start_new_session=True)
+        return waiting(*args)
+
+    worker.receive_request = later
+
 def ticks(name):
     """A thread and a process that each add a byte to a file in the working folder every 10 ms, forever."""
     import subprocess, sys, threading, time
@@ -231,6 +251,26 @@ def test_inside_bubblewrap_calls_share_a_lesson_worker_until_one_leaves_a_thread
     assert [(tmp_path / "scratch" / f"left-{kind}").stat().st_size for kind in ("thread", "process")] == sizes, \
         "a thread or process of the call outlived it"
     assert lesson("pid") != first, "the lesson worker that a call left a thread in should have been replaced"
+
+
+@pytest.mark.parametrize("lesson", ["bwrap"], indirect=True)
+def test_inside_bubblewrap_no_code_of_a_call_runs_between_calls(lesson, tmp_path):
+    ticks = tmp_path / "scratch" / "late"
+    lesson("spawns_after_its_reply", "late")
+    time.sleep(0.5)
+    assert not ticks.exists(), "code of the call ran on after its reply and started a process"
+    lesson("pid")  # the process starts as this call begins, and is gone when it ends
+    size = ticks.stat().st_size if ticks.exists() else 0
+    time.sleep(0.3)
+    assert (ticks.stat().st_size if ticks.exists() else 0) == size, "a process of the call outlived it"
+
+
+@pytest.mark.parametrize("lesson", BOUNDARIES, indirect=True)
+def test_inside_a_boundary_no_module_is_found_in_a_folder_student_code_can_write(lesson, tmp_path):
+    """Workers that unpickle requests (the keeper, the forking worker) import modules as they go: none may come
+    from the scratch folder, where student code could plant one."""
+    writable = {str(tmp_path / "scratch"), "/tmp"}
+    assert not writable & set(lesson("search_path")), lesson("search_path")
 
 
 @pytest.mark.parametrize("lesson", ["unprivileged"], indirect=True)
