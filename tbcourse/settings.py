@@ -78,6 +78,9 @@ ENV = {
     "scratch": "GRADE_SCRATCH",  # the one folder that sandboxed student code may write to (bwrap, unprivileged)
     "checks_tmp": "GRADE_CHECKS_TMP",  # the checks' temporary folder, which sandboxed student code may read
 }
+# How a worker's Python starts: never looking for modules in the folder it starts in (python -P, 3.11 on),
+# where a boundary's student code could have planted one; on 3.10, a boundary's worker starts in / instead.
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
 BOUNDARIES = ("bwrap", "unprivileged")  # the start methods that keep student code out of the grader's files
 START_METHODS = ("fork", "spawn", *BOUNDARIES)
 UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap cannot (tbcourse.grading.unprivileged)

@@ -18,7 +18,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT
+from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT, SAFE_PATH
 
 INSTALL = "sudo apt-get install bubblewrap   # Debian/Ubuntu; Fedora: sudo dnf install bubblewrap"
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
@@ -79,9 +79,9 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
     course = [ROOT / "tbcourse", DATA, GRADED_TESTS]
     for folder in _outermost([*python_dirs(), *course, *readable]):
         args += ["--ro-bind", str(folder), str(folder)]
-    args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    args += ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", "/"]  # the worker moves to scratch
     for key, value in {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
                        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),  # the checks' own copy of the course
-                       ENV["start_method"]: "bwrap", **env}.items():
+                       ENV["start_method"]: "bwrap", ENV["scratch"]: str(scratch), **env}.items():
         args += ["--setenv", key, value]
-    return [*args, "--", sys.executable, "-P", "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]
+    return [*args, "--", sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from tbcourse.grading import boundary, unprivileged
-from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SOLUTIONS, Settings, lesson_names
+from tbcourse.settings import BOUNDARIES, ENV, LESSONS, SAFE_PATH, SOLUTIONS, Settings, lesson_names
 
 FRAME = struct.Struct("<Q")
 READY = b"ready"
@@ -294,7 +294,7 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
         env = {k: v for k, v in os.environ.items() if k != ENV["record"]}
         preload = f"--preload={','.join(PRELOAD)}"
         if settings.method == "spawn":
-            command = [sys.executable, "-P", "-m", "tbcourse.grading.worker", preload]
+            command = [sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", preload]
         else:
             if settings.scratch is None:
                 raise WorkerError(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
@@ -304,7 +304,7 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
                 command = boundary.command(readable, settings.scratch, [preload], env)
             else:
                 command, env = unprivileged.command(settings.scratch, [preload], env)
-        _workers[key] = Worker.started(command, env, settings.scratch)
+        _workers[key] = Worker.started(command, env, Path("/") if settings.method in BOUNDARIES else None)
     return key, _workers[key]
 
 

@@ -86,6 +86,14 @@ def search_path():
     import sys
     return [os.path.abspath(entry or ".") for entry in sys.path]
 
+def plants(path):
+    try:
+        with open(path, "x") as out:
+            out.write("print('planted')")
+        return True
+    except OSError:
+        return False
+
 def spawns_after_its_reply(name):
     """From the next time the worker waits for a call: 50 ms later, a process that adds a byte to a file in
     the working folder every 10 ms, forever."""
@@ -271,6 +279,8 @@ def test_inside_a_boundary_no_module_is_found_in_a_folder_student_code_can_write
     from the scratch folder, where student code could plant one."""
     writable = {str(tmp_path / "scratch"), "/tmp"}
     assert not writable & set(lesson("search_path")), lesson("search_path")
+    for folder in {*lesson("search_path"), "/"} - writable:  # the folder it started in (Python 3.10: on its path)
+        assert not lesson("plants", os.path.join(folder, "planted.py")), f"student code could write to {folder}"
 
 
 @pytest.mark.parametrize("lesson", ["unprivileged"], indirect=True)
