@@ -45,7 +45,8 @@ def command(scratch: Path, worker_args: list[str], env: dict[str, str]) -> tuple
     environment (``PYTHONPATH``: the checks' own copy of the course)."""
     user = _user()
     args = [shutil.which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-            "--no-new-privs", "--inh-caps=-all", "--", sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", *worker_args]
+            "--no-new-privs", "--inh-caps=-all", "--",
+            sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", *worker_args]
     return args, {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
                   "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
                   ENV["scratch"]: str(scratch), **env}
