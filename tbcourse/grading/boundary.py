@@ -77,7 +77,16 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
     for name in ETC_FILES:
         args += ["--ro-bind-try", name, name]
     course = [ROOT / "tbcourse", DATA, GRADED_TESTS]
-    for folder in _outermost([*python_dirs(), *course, *readable]):
+    binds = _outermost([*python_dirs(), *course, *readable])
+    # The course's root is on the worker's path (PYTHONPATH). Inside the sandbox it holds only the folders bound
+    # into it, as a read-only skeleton: were it made as a mount point, in /tmp's tmpfs when the course lives
+    # under /tmp, student code could plant a module there.
+    skeleton = scratch.parent / "root-skeleton"
+    for folder in binds:
+        if folder.is_relative_to(ROOT):
+            (skeleton / folder.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
+    args += ["--ro-bind", str(skeleton), str(ROOT)]
+    for folder in binds:
         args += ["--ro-bind", str(folder), str(folder)]
     args += ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", "/"]  # the worker moves to scratch
     for key, value in {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8", "TMPDIR": "/tmp",

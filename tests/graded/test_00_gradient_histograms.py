@@ -56,7 +56,7 @@ def random_model(rng):
 def trained_model(rng):
     """A random model after one backward pass: some parameters have a gradient, some (frozen, unused) not."""
     model, x = random_model(rng)
-    model(x).square().mean().backward()
+    model(x.requires_grad_()).square().mean().backward()  # the input too: every parameter in use may be frozen
     return model
 
 
