@@ -24,10 +24,12 @@ def pytest_load_initial_conftests(early_config, parser, args):
     """Start what will run student code (the forkserver, or a boundary's worker) now, before the graded tests'
     conftest and modules import torch here: its imports and the checks' own run side by side."""
     channel.warm_up(Settings.from_env())
+    gc.collect()  # a warm process (make watch, a class's checker): what the last session left, before the freeze
     gc.disable()  # while the conftest and the test modules import torch and the rest: a fifth faster
 
 
 def pytest_collection_finish(session):
+    gc.freeze()  # what is imported by now stays out of every collection: pytest's at the end, the tests' own
     gc.enable()
 
 
@@ -35,7 +37,9 @@ def pytest_unconfigure(config):
     gc.enable()  # a warm process (make watch, a class's checker) goes on collecting even if collection failed
 
 
+@pytest.hookimpl(tryfirst=True)  # the first cleanup registered is the last run: after pytest's own collection
 def pytest_configure(config):
+    config.add_cleanup(gc.unfreeze)  # a warm process goes on: the session's objects may be collected again
     config.addinivalue_line("markers", "exercise(id, points): the syllabus exercise a graded test checks")
     _timed_out.clear()  # a warm process (make watch) runs one session after another: each starts afresh
     _unusable.clear()

@@ -2,6 +2,7 @@
 import random
 
 import pytest
+import torch
 import torchvision
 from torch.utils.tensorboard import SummaryWriter
 
@@ -19,12 +20,14 @@ def writer(logdir):
     w.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def alexnet():
-    """A random AlexNet (torchvision's own initialisation, never a download), one for a lesson's tests: they do not
-    change it, and student code runs apart, so it cannot. One instead of one per test: making it takes half a
-    second, and a boundary's worker is sent its 244 MB only once."""
-    return torchvision.models.alexnet(weights=None)
+    """A random AlexNet in eval mode, new each run (torchvision's own initialisation, never a download), one for
+    the whole run: the tests do not change it, and student code runs apart, so it cannot. One instead of one per
+    lesson: making it takes a third of a second, and student code's worker is handed its 244 MB as a file, once."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random.SystemRandom().randrange(2**31))
+        return torchvision.models.alexnet(weights=None).eval()
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """Lesson 04: AlexNet's feature maps. Expectations come from a seeded random AlexNet (never a download),
 torchvision's transforms and make_grid on random PNGs, maps and images written here, and event files
 the tests write themselves, decoded with Pillow and compared pixel by pixel."""
-import random
-
 import numpy as np
 import pytest
 import torch
@@ -10,7 +8,6 @@ import torchvision.transforms.functional as TF
 from helpers import check_pixels, spy
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
-from torchvision.models import alexnet
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
@@ -23,12 +20,10 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 CONVS = [0, 3, 6, 8, 10]  # AlexNet's convolutions in model.features, each followed by ReLU(inplace=True)
 
 
-@pytest.fixture(scope="module")
-def model():
-    """A random AlexNet, new each run. Student code runs in a child process, so it cannot change this one."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(random.SystemRandom().randrange(2**31))
-        return alexnet(weights=None).eval()
+@pytest.fixture
+def model(alexnet):
+    """The run's random AlexNet, in eval mode (conftest)."""
+    return alexnet
 
 
 def generator(rng):
