@@ -9,6 +9,7 @@ by side.
 import ast
 import atexit
 import io
+import json
 import multiprocessing
 import os
 import pickle
@@ -36,10 +37,13 @@ class WorkerError(RuntimeError):
     """The worker could not be started: the course's or the machine's fault, not the student's."""
 
 
-def send_request(fd: int, data: bytes, buffers: list[pickle.PickleBuffer]) -> None:
-    """A frame of the pickle and the buffers' lengths, then each buffer's bytes as they lie in memory."""
+def send_request(fd: int, head: dict, data: bytes, buffers: list[pickle.PickleBuffer]) -> None:
+    """A frame of the buffers' lengths, the request's ``head`` (JSON: what a keeper reads without unpickling
+    anything, ``request_head``) and the pickle; then each buffer's bytes as they lie in memory."""
     sizes = [buffer.raw().nbytes for buffer in buffers]
-    write_frame(fd, FRAME.pack(len(sizes)) + b"".join(FRAME.pack(n) for n in sizes) + data)
+    address = json.dumps(head).encode()
+    write_frame(fd, FRAME.pack(len(sizes)) + b"".join(FRAME.pack(n) for n in sizes) + FRAME.pack(len(address))
+                + address + data)
     for buffer in buffers:
         _write_all(fd, buffer.raw())
 
@@ -82,12 +86,24 @@ def forward_request(fd: int, raw) -> None:
         _write_all(fd, buffer)
 
 
+def _head(frame) -> tuple[int, int]:
+    """Where a request's head starts in its frame, and its length."""
+    start = FRAME.size * (FRAME.unpack_from(frame)[0] + 1)
+    return start + FRAME.size, FRAME.unpack_from(frame, start)[0]
+
+
+def request_head(raw) -> dict:
+    """The head of a request that ``read_request`` holds, read as JSON: nothing is unpickled."""
+    at, length = _head(raw[0])
+    return json.loads(bytes(raw[0][at:at + length]))
+
+
 def load_request(raw, held):
     """The request a ``read_request`` holds (the checks' own pickles); each storage the checks sent as a file's
     path becomes ``held(path)`` (tbcourse.grading.worker.map_held)."""
     frame, buffers = raw
-    count = FRAME.unpack_from(frame)[0]
-    return _Unpickler(memoryview(frame)[FRAME.size * (count + 1):], buffers, held).load()
+    at, length = _head(frame)
+    return _Unpickler(memoryview(frame)[at + length:], buffers, held).load()
 
 
 def receive_request(fd: int, held):

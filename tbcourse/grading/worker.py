@@ -47,8 +47,8 @@ from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading import wire
-from tbcourse.grading.channel import (READY, FrameTooLarge, forward_request, load_request, read_frame, read_request,
-                                      receive_request, write_frame)
+from tbcourse.grading.channel import (READY, FrameTooLarge, forward_request, read_frame, read_request, receive_request,
+                                      request_head, write_frame)
 from tbcourse.settings import ENV, GRADED_TESTS, Settings
 
 PR_SET_DUMPABLE = 4  # prctl(2)
@@ -215,12 +215,13 @@ def _plain(tensor) -> bool:
 
 
 def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holding | None = None):
-    """The pickle of a call and its out-of-band buffers, for ``channel.send_request``."""
+    """A call's head (its lesson and memory, for ``keep_lessons``), its pickle and its out-of-band buffers, for
+    ``channel.send_request``."""
     if holding is not None:
         holding.settle()
     buffers, out = [], io.BytesIO()
     RequestPickler(out, writer_dirs, buffers, holding).dump(request)
-    return out.getvalue(), buffers
+    return {"path": request.path, "memory_mb": request.memory_mb}, out.getvalue(), buffers
 
 
 def known_objects(args, kwargs) -> dict[int, wire.Ref]:
@@ -393,18 +394,19 @@ def keep_lessons(requests: int, replies: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))  # for every process it forks
     lesson = None
     while (raw := read_request(requests)) is not None:
-        request = load_request(raw, map_held)  # mapped, never touched: the lesson worker maps its own
-        if lesson is not None and lesson.path != request.path:
+        head = request_head(raw)  # which lesson, and its memory: the keeper unpickles nothing
+        memory_mb = head["memory_mb"]
+        if lesson is not None and lesson.path != head["path"]:
             lesson = lesson.end()
         if lesson is None:
-            lesson = _Lesson(request.path, request.memory_mb, (requests, replies))
+            lesson = _Lesson(head["path"], memory_mb, (requests, replies))
         try:
             os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
             forward_request(lesson.requests, raw)
-            reply = read_frame(lesson.replies, limit=request.memory_mb * 2**20)
+            reply = read_frame(lesson.replies, limit=memory_mb * 2**20)
             sound = reply is not None and lesson.stopped() and lesson.alone()
         except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
-            reply, sound = _too_large(request.memory_mb), False
+            reply, sound = _too_large(memory_mb), False
         except OSError:  # its pipe broke: it died
             reply, sound = None, False
         if not sound:

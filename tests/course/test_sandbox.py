@@ -173,12 +173,12 @@ def test_a_hook_of_the_checks_outlives_one_the_call_registers_and_removes(lesson
 def test_a_large_model_is_handed_over_once_and_its_changes_are_seen(lesson, monkeypatch):
     sent, send, written = [], channel.send_request, set()
 
-    def counting(fd, data, buffers):  # the request's buffers, and the files of large storages written for it
+    def counting(fd, head, data, buffers):  # the request's buffers, and the files of large storages written for it
         folder = sandbox._holding(Settings.from_env()).folder
         new = set(folder.glob("storage*")) - written
         written.update(new)
         sent.append(sum(b.raw().nbytes for b in buffers) + sum(path.stat().st_size for path in new))
-        return send(fd, data, buffers)
+        return send(fd, head, data, buffers)
 
     monkeypatch.setattr(channel, "send_request", counting)
     model = torch.nn.Linear(1024, 1024)  # 4 MiB of weight
