@@ -63,36 +63,47 @@ def _read_lines(stream, lines: queue.Queue):
 
 
 def serve() -> None:
-    """Run each job as it comes: its environment set, its output (Python's and the libraries') in its log."""
-    import pytest
-
-    from tbcourse.grading import channel
-
+    """Run each job as it comes (``run_in_process``), its exit code a line on the standard output it started with."""
     replies = os.fdopen(os.dup(1), "w")
-    base = dict(os.environ)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    _point(devnull, devnull)  # nothing printed between jobs can pass for a reply
+    os.close(devnull)
     for line in sys.stdin:
         job = json.loads(line)
-        os.environ.clear()
-        os.environ.update({**base, **job["env"]})
-        with open(job["log"], "a", encoding="utf-8") as log:
-            _point(log.fileno())
-            try:
-                code = int(pytest.main(job["args"]))
-            finally:
-                channel.close_all()  # this student's workers: the next student's are its own
-                _point(os.open(os.devnull, os.O_WRONLY), close=True)
+        code = run_in_process(job["args"], job["env"], Path(job["log"]))
         replies.write(json.dumps({"exit": code}) + "\n")
         replies.flush()
 
 
-def _point(fd: int, close: bool = False) -> None:
-    """Send standard output and error, Python's and the libraries', to ``fd``."""
+def run_in_process(args: list[str], env: dict[str, str], log: Path) -> int:
+    """pytest's exit code for ``args``, run in this warm process (a class's checker, ``make watch``) as ``make test``
+    runs it in a fresh one: ``env`` added to the environment for this session only, its output (Python's and the
+    libraries') appended to ``log``, and the workers that ran its student code closed when it ends."""
+    import pytest
+
+    from tbcourse.grading import channel
+
+    saved_env, saved = dict(os.environ), (os.dup(1), os.dup(2))
+    os.environ.update(env)
+    try:
+        with open(log, "a", encoding="utf-8") as out:
+            _point(out.fileno(), out.fileno())
+            return int(pytest.main(args))
+    finally:
+        channel.close_all()  # this session's workers: the next session's are its own
+        _point(*saved)
+        for fd in saved:
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def _point(out: int, err: int) -> None:
+    """Send standard output and error, Python's and the libraries', to the descriptors ``out`` and ``err``."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    if close:
-        os.close(fd)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
 
 
 if __name__ == "__main__":

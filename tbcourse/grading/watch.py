@@ -8,19 +8,17 @@ this process (pytest, the same plugin and the same sandbox as ``make test``: stu
 processes of its own) and prints the lesson's scorecard, ending with its ``total:`` line, and the next
 exercise to do. Progress is kept in reports/progress.json. Ctrl-C stops it and leaves no process behind.
 """
-import contextlib
 import hashlib
-import os
 import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pytest
 import watchfiles
 
 from tbcourse.grading import grade, progress
+from tbcourse.grading.checker import run_in_process
 from tbcourse.grading.notebooks import sync
 from tbcourse.settings import LESSON_NAME, REPORTS, Settings, graded_test_files
 
@@ -30,11 +28,11 @@ def grade_lesson(work: Path, lesson: str, log: Path, settings: Settings) -> dict
     with tempfile.TemporaryDirectory(prefix="course-watch-") as tmp:
         record, checks = Path(tmp, "record.jsonl"), Path(tmp, "checks")
         checks.mkdir()
-        os.environ.update(Settings(work=work, record=record, call_seconds=settings.call_seconds,
-                                   start_method=settings.start_method, checks_tmp=checks).env())
+        env = Settings(work=work, record=record, call_seconds=settings.call_seconds, start_method=settings.start_method,
+                       checks_tmp=checks).env()
         targets = [str(path) for path in graded_test_files(lesson)]
-        with open(log, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            code = pytest.main([*targets, *grade.pytest_options(settings.call_seconds, checks)])
+        log.write_text("", encoding="utf-8")  # the last grade's output only
+        code = run_in_process([*targets, *grade.pytest_options(settings.call_seconds, checks)], env, log)
         tests, _ = grade.read_record(record, code in (0, 1), f"the tests stopped (pytest exit code {code}); see {log}",
                                      log.name)
     return {ex: vars(result) for ex, result in grade.score(tests).items()}

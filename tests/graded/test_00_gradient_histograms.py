@@ -2,7 +2,6 @@
 import pytest
 import torch
 import torch.nn as nn
-import torchvision  # noqa: F401 - the lesson imports it; imported here once, each forked call starts with it
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
