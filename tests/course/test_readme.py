@@ -1,5 +1,8 @@
-"""The README's first screen tells the truth: the lesson table lists every lesson with its points."""
+"""The README tells the truth: the lesson table lists every lesson with its points, and what it says of the libraries
+holds for the installed ones."""
 import re
+import subprocess
+import sys
 
 from tbcourse.grading.manifest import graded_points
 from tbcourse.settings import ROOT, lesson_names
@@ -21,3 +24,13 @@ def test_lesson_table_matches_the_graded_tests():
 def test_names_the_two_commands_and_the_grading_ones():
     for command in ("make run", "make check", "make test", "make grade SUBMISSIONS=", "make tensorboard"):
         assert command in README
+
+
+def test_importing_torchvision_brings_in_torch_dynamo_as_the_readme_says():
+    """The README explains the boundary's cost by the import of torch each sandboxed worker pays, a third of it
+    torch._dynamo, which torchvision imports whatever the program uses. If torchvision stops, say so there."""
+    assert "torch._dynamo" in README
+    code = "import sys, torch; before = 'torch._dynamo' in sys.modules; import torchvision; " \
+           "print(before, 'torch._dynamo' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"], f"torch alone, then torchvision: torch._dynamo imported? {out}"
