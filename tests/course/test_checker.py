@@ -1,7 +1,9 @@
 """The warm checking process of `make grade` (tbcourse.grading.checker): students graded one after another in
 one process each get their own grade, leave nothing running behind them, and a checker that dies costs the
-student it was grading only."""
+student it was grading only; a session run in a warm process leaves it as it found it."""
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -89,3 +91,28 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+RUN_TWICE = """
+import gc, os, sys
+from pathlib import Path
+from tbcourse.grading.checker import run_in_process
+test, log = Path(sys.argv[1]), Path(sys.argv[2])
+before = (dict(os.environ), os.fstat(1).st_ino, os.fstat(2).st_ino)
+codes = [run_in_process([str(test), "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider", "-q"], {"SESSION_ONLY": "1"}, log)
+         for _ in range(2)]
+after = (dict(os.environ), os.fstat(1).st_ino, os.fstat(2).st_ino)
+print(codes, before == after, gc.get_freeze_count(), gc.isenabled())
+"""
+
+
+def test_a_session_run_in_process_leaves_the_process_as_it_found_it(tmp_path):
+    """make watch and a class's checker run one session after another: each gets its environment and output for
+    itself only, and the objects the plugin froze during a session can be collected after it."""
+    test = tmp_path / "test_01_add_image.py"  # named after a lesson, as the plugin wants
+    test.write_text("import gc, os\nimport pytest\n\n@pytest.mark.exercise('01.1', points=1)\ndef test_env():\n"
+                    "    assert os.environ['SESSION_ONLY'] == '1' and gc.get_freeze_count() > 0\n")
+    out = subprocess.run([sys.executable, "-c", RUN_TWICE, str(test), str(tmp_path / "log")], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert out.stdout.split() == ["[0,", "0]", "True", "0", "True"], out.stdout + out.stderr
+    assert (tmp_path / "log").read_text().count("1 passed") == 2
