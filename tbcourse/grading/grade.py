@@ -24,6 +24,9 @@ from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_
 
 CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
 ALL_TESTS_SECONDS = 1800
+# With pytest_options: no pytest plugin that happens to be installed (pytest-randomly, xdist, anyio's) changes
+# how the graded tests run, on a student's laptop or in a class.
+PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 class GradingError(RuntimeError):
@@ -64,7 +67,7 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         if boundary == "unprivileged":
             unprivileged.hand_over(scratch)
             unprivileged.let_read(work, checks)
-        job_env = {**(env or {}), **settings.env(), "PYTHONDONTWRITEBYTECODE": "1"}
+        job_env = {**(env or {}), **settings.env(), **PYTEST_ENV}
         args = [*targets, *pytest_options(call_seconds, checks)]
         if checker is not None:
             code = checker.run(args, job_env, Path(log.name), ALL_TESTS_SECONDS)
@@ -83,10 +86,11 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
 
 def pytest_options(call_seconds: float, checks: Path) -> list[str]:
     """How the graded tests run, in a child process (make test) or in a warm one (make watch): the grading
-    plugin, the course's own configuration, temporary folders under ``checks``."""
-    return ["-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
-            "--rootdir", str(ROOT), "-q", "-rN", f"--timeout={max(120, 4 * call_seconds)}",
-            f"--basetemp={checks / 'pytest'}"]
+    plugin and pytest-timeout (with ``PYTEST_ENV``, no other), the course's own configuration, temporary folders
+    under ``checks``."""
+    return ["-p", "tbcourse.grading.plugin", "-p", "timeout", "-p", "no:cacheprovider",
+            "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q", "-rN",
+            f"--timeout={max(120, 4 * call_seconds)}", f"--basetemp={checks / 'pytest'}"]
 
 
 def read_record(record_path: Path, finished: bool, death: str, log_name: str) -> tuple[dict, bool]:

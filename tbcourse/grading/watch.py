@@ -28,8 +28,8 @@ def grade_lesson(work: Path, lesson: str, log: Path, settings: Settings) -> dict
     with tempfile.TemporaryDirectory(prefix="course-watch-") as tmp:
         record, checks = Path(tmp, "record.jsonl"), Path(tmp, "checks")
         checks.mkdir()
-        env = Settings(work=work, record=record, call_seconds=settings.call_seconds, start_method=settings.start_method,
-                       checks_tmp=checks).env()
+        env = {**Settings(work=work, record=record, call_seconds=settings.call_seconds,
+                          start_method=settings.start_method, checks_tmp=checks).env(), **grade.PYTEST_ENV}
         targets = [str(path) for path in graded_test_files(lesson)]
         log.write_text("", encoding="utf-8")  # the last grade's output only
         code = run_in_process([*targets, *grade.pytest_options(settings.call_seconds, checks)], env, log)

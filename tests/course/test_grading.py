@@ -1,6 +1,8 @@
 """The grader, both ways and against broken work: full marks for the solutions, zero for the stubs,
 and a broken lesson costs only its own exercises."""
+import importlib.metadata
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -8,6 +10,7 @@ import sys
 import pytest
 
 from tbcourse.grading import boundary
+from tbcourse.grading.grade import PYTEST_ENV, pytest_options
 from tbcourse.grading.manifest import exercises
 from tbcourse.settings import ROOT
 
@@ -123,3 +126,26 @@ def test_wrong_work_loses_exactly_its_exercises(tmp_path, kind, method):
     if kind.startswith("exit"):
         assert "ended the process" in results["01.2"]["message"], proc.stdout
         assert "time limit" in results["01.3"]["message"], proc.stdout
+
+
+PLUGINS_SEEN = """import pytest
+
+@pytest.mark.exercise("01.1", points=1)
+def test_plugins(request):
+    loaded = {getattr(plugin, "__name__", "") for plugin in request.config.pluginmanager.get_plugins()}
+    assert {"tbcourse.grading.plugin", "pytest_timeout"} <= loaded, loaded
+    assert not loaded & OTHERS, loaded & OTHERS
+"""
+
+
+def test_no_other_installed_pytest_plugin_loads_for_the_graded_tests(tmp_path):
+    """A pytest plugin installed beside the course (a student's pytest-randomly, say; this environment has anyio's and
+    platformdirs') would change how the graded tests run: only the grading plugin and pytest-timeout load."""
+    others = {entry.value for entry in importlib.metadata.entry_points(group="pytest11")} - {"pytest_timeout"}
+    if not others:
+        pytest.skip("no other pytest plugin is installed here to leave out")
+    test = tmp_path / "test_01_add_image.py"  # named after a lesson, as the grading plugin wants
+    test.write_text(f"OTHERS = {sorted(others)!r}\n" + PLUGINS_SEEN.replace("OTHERS", "set(OTHERS)"))
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(test), *pytest_options(60, tmp_path)], cwd=ROOT,
+                          env={**os.environ, **PYTEST_ENV}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
