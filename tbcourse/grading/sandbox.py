@@ -63,7 +63,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
     return _unpack(_worker_call(path, function, args, kwargs, settings), path, function, args, kwargs, settings)
 
 
-_calls: dict[Path, itertools.count] = {}  # per scratch folder: each student's calls are call1, call2, ...
+_calls: dict[Path, itertools.count] = {}  # the session's scratch folder: each student's calls are call1, call2, ...
 _holdings: dict[Path, Holding] = {}
 _held_tmp = tempfile.TemporaryDirectory(prefix="course-held-")  # where no checks' folder is set
 
@@ -83,7 +83,10 @@ def _holding(settings: Settings) -> Holding:
 def _worker_call(path, function, args, kwargs, settings):
     writer_dirs, values = {}, [*args, *kwargs.values()]
     if settings.method in BOUNDARIES:
-        folder = settings.scratch / f"call{next(_calls.setdefault(settings.scratch, itertools.count(1)))}"
+        if settings.scratch not in _calls:  # a new session (a class's checker grades one student after another)
+            _calls.clear()
+            _calls[settings.scratch] = itertools.count(1)
+        folder = settings.scratch / f"call{next(_calls[settings.scratch])}"
         for n, value in enumerate(values):
             if isinstance(value, SummaryWriter):
                 writer_dirs[id(value)] = str(folder / f"writer{n}")
