@@ -166,15 +166,28 @@ def lesson_imports(folder: Path = SOLUTIONS if SOLUTIONS.is_dir() else LESSONS) 
 PRELOAD = lesson_imports()
 
 
+def pump(read, into: queue.Queue) -> None:
+    """Put what each ``read()`` returns into ``into``, in a thread of its own, so that a reply can be awaited with
+    a time limit; None when there is no more (the other end closed, or the read failed)."""
+    while True:
+        try:
+            item = read()
+        except (OSError, ValueError):  # a descriptor, or a file, closed under the read
+            item = None
+        into.put(item)
+        if item is None:
+            return
+
+
 class Worker:
     """A warm worker process and its channel: one request at a time, each reply awaited with a time limit.
     ``process`` is a subprocess.Popen or a ``_Forked`` (poll, wait, kill, pid), the leader of its process group."""
 
     def __init__(self, process, requests: int, replies: int, describe: str, owned=()):
-        self.process, self.requests, self.replies_fd = process, requests, replies
+        self.process, self.requests = process, requests
         self.describe, self.owned, self.ready = describe, owned, False
         self.replies = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=pump, args=(lambda: read_frame(replies), self.replies), daemon=True).start()
 
     @classmethod
     def started(cls, command: list[str], env: dict, cwd: Path | None = None) -> "Worker":
@@ -215,16 +228,6 @@ class Worker:
             self.close()
             raise WorkerError(f"the worker that runs student code did not start ({self.describe[:300]})")
         self.ready = True
-
-    def _read(self):
-        while True:
-            try:
-                frame = read_frame(self.replies_fd)
-            except OSError:
-                frame = None
-            self.replies.put(frame)
-            if frame is None:
-                return
 
     def call(self, request: tuple, seconds: float) -> bytes | None:
         """The reply to an ``encode_request``; None when the worker died; TimeoutError when it did not answer in time."""

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+from tbcourse.grading.channel import pump
 from tbcourse.settings import ROOT
 
 
@@ -44,8 +45,8 @@ class Checker:
     def _start(self):
         self.process = subprocess.Popen([sys.executable, "-m", "tbcourse.grading.checker"], cwd=ROOT, text=True,
                                         env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.replies = queue.Queue()
-        threading.Thread(target=_read_lines, args=(self.process.stdout, self.replies), daemon=True).start()
+        self.replies, stream = queue.Queue(), self.process.stdout  # this process's own: a restart gets another
+        threading.Thread(target=pump, args=(lambda: stream.readline() or None, self.replies), daemon=True).start()
 
     def close(self):
         if self.process is not None:
@@ -54,12 +55,6 @@ class Checker:
             self.process.stdin.close()
             self.process.stdout.close()
             self.process = None
-
-
-def _read_lines(stream, lines: queue.Queue):
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
 
 
 def serve() -> None:
