@@ -460,7 +460,10 @@ class _Lesson:
     def end(self) -> None:
         """Kill it and everything else in the namespace but the keeper, and wait for all of them: the orphans
         of the namespace are the keeper's children, and no zombie is left for ``alone`` to find."""
-        os.kill(-1, signal.SIGKILL)
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:  # nothing left to kill: the lesson worker ended, and ``stopped`` reaped it
+            pass
         while True:
             try:
                 os.waitpid(-1, 0)

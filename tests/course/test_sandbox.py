@@ -65,6 +65,21 @@ def bad_value(x):
 def leaves():
     os._exit(0)
 
+def replies_then_leaves():  # a reply of its own where the worker's belongs, then gone before it can be stopped
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                os.write(fd, (5).to_bytes(8, "little") + b"hello")
+        except OSError:
+            pass
+    os._exit(0)
+
+def marks():
+    open("/tmp/mark", "w").close()
+
+def marked():
+    return os.path.exists("/tmp/mark")
+
 def whoami():
     return os.getuid()
 
@@ -259,6 +274,21 @@ def test_inside_bubblewrap_calls_share_a_lesson_worker_until_one_leaves_a_thread
     assert [(tmp_path / "scratch" / f"left-{kind}").stat().st_size for kind in ("thread", "process")] == sizes, \
         "a thread or process of the call outlived it"
     assert lesson("pid") != first, "the lesson worker that a call left a thread in should have been replaced"
+
+
+@pytest.mark.parametrize("lesson", ["bwrap"], indirect=True)
+def test_inside_bubblewrap_a_call_that_ends_its_process_costs_that_call_only(lesson):
+    """The keeper replaces the lesson worker and goes on: the sandbox, and what is in its /tmp, stay for the grade's
+    next calls (a keeper that died with the call would cost a fresh sandbox and a fresh import of torch)."""
+    lesson("marks")
+    workers = dict(channel._workers)
+    with pytest.raises(pytest.fail.Exception, match="ended the process"):
+        lesson("leaves")
+    for _ in range(3):  # whether it is gone before the keeper stops it is a race: the keeper must survive both ways
+        with pytest.raises(pytest.fail.Exception):
+            lesson("replies_then_leaves")
+        assert lesson("marked"), "the sandbox's /tmp was lost: its keeper died with the call"
+    assert channel._workers == workers, "the boundary's worker was started again"
 
 
 @pytest.mark.parametrize("lesson", ["bwrap"], indirect=True)
