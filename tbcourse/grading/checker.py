@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tbcourse.grading.channel import pump
+from tbcourse.grading import channel
 from tbcourse.settings import ROOT
 
 
@@ -46,7 +46,8 @@ class Checker:
         self.process = subprocess.Popen([sys.executable, "-m", "tbcourse.grading.checker"], cwd=ROOT, text=True,
                                         env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.replies, stream = queue.Queue(), self.process.stdout  # this process's own: a restart gets another
-        threading.Thread(target=pump, args=(lambda: stream.readline() or None, self.replies), daemon=True).start()
+        threading.Thread(target=channel.pump, args=(lambda: stream.readline() or None, self.replies),
+                         daemon=True).start()
 
     def close(self):
         if self.process is not None:
@@ -75,8 +76,6 @@ def run_in_process(args: list[str], env: dict[str, str], log: Path) -> int:
     runs it in a fresh one: ``env`` added to the environment for this session only, its output (Python's and the
     libraries') appended to ``log``, and the workers that ran its student code closed when it ends."""
     import pytest
-
-    from tbcourse.grading import channel
 
     saved_env, saved = dict(os.environ), (os.dup(1), os.dup(2))
     os.environ.update(env)
