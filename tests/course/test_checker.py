@@ -99,8 +99,8 @@ from pathlib import Path
 from tbcourse.grading.checker import run_in_process
 test, log = Path(sys.argv[1]), Path(sys.argv[2])
 before = (dict(os.environ), os.fstat(1).st_ino, os.fstat(2).st_ino)
-codes = [run_in_process([str(test), "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider", "-q"], {"SESSION_ONLY": "1"}, log)
-         for _ in range(2)]
+args = [str(test), "-p", "tbcourse.grading.plugin", "-p", "no:cacheprovider", "-q"]
+codes = [run_in_process(args, {"SESSION_ONLY": "1"}, log) for _ in range(2)]
 after = (dict(os.environ), os.fstat(1).st_ino, os.fstat(2).st_ino)
 print(codes, before == after, gc.get_freeze_count(), gc.isenabled())
 """

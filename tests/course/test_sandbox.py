@@ -305,8 +305,8 @@ def test_inside_bubblewrap_no_code_of_a_call_runs_between_calls(lesson, tmp_path
 
 @pytest.mark.parametrize("lesson", BOUNDARIES, indirect=True)
 def test_inside_a_boundary_no_module_is_found_in_a_folder_student_code_can_write(lesson, tmp_path):
-    """Workers that unpickle requests (the keeper, the forking worker) import modules as they go: none may come
-    from the scratch folder, where student code could plant one."""
+    """Workers that unpickle requests (a boundary's lesson workers, the forking worker) import modules as they go:
+    none may come from the scratch folder, where student code could plant one."""
     writable = {str(tmp_path / "scratch"), "/tmp"}
     assert not writable & set(lesson("search_path")), lesson("search_path")
     for folder in {*lesson("search_path"), "/"} - writable:  # the folder it started in (Python 3.10: on its path)
