@@ -62,11 +62,11 @@ release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grad
 	$(PY) -m tbcourse.authoring.release $(DEST)
 
 autograder: $(STAMP) ## build dist/autograder.zip for Gradescope: setup.sh, run_autograder, the grader; no answers
-	$(PY) -m tbcourse.authoring.autograder build
+	$(PY) -m tbcourse.platforms.gradescope_bundle build
 
 autograder-check: autograder ## run the zip as Gradescope would on SUBMISSION=dir -> reports/gradescope/results.json
 	@test -n "$(SUBMISSION)" || { echo "usage: make autograder-check SUBMISSION=dir [AUTOGRADER_ROOT=dir] [SETUP=1]"; exit 2; }
-	$(PY) -m tbcourse.authoring.autograder check $(SUBMISSION) $(if $(AUTOGRADER_ROOT),--root $(AUTOGRADER_ROOT)) \
+	$(PY) -m tbcourse.platforms.gradescope_bundle check $(SUBMISSION) $(if $(AUTOGRADER_ROOT),--root $(AUTOGRADER_ROOT)) \
 		$(if $(SETUP),--setup)
 
 clean: ## remove logs, reports and caches (keeps .venv)

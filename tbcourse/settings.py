@@ -87,7 +87,7 @@ UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap canno
 OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
 WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
 
-# Grading in the cloud (tbcourse.authoring.autograder, tbcourse.grading.gradescope, tbcourse.grading.classroom).
+# Grading in the cloud (tbcourse.platforms).
 DIST = ROOT / "dist"  # what make autograder builds (git-ignored)
 GRADESCOPE_ROOT = Path("/autograder")  # Gradescope's layout: source/ (the zip), submission/, results/
 AUTOGRADER_ROOT_ENV = "AUTOGRADER_ROOT"  # another root laid out the same (make autograder-check)

@@ -1,4 +1,4 @@
-"""Grade one Gradescope submission: ``run_autograder`` runs ``python -m tbcourse.grading.gradescope``.
+"""Grade one Gradescope submission: ``run_autograder`` runs ``python -m tbcourse.platforms.gradescope``.
 
 Gradescope's autograder specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 the autograder zip (``make autograder``) is unpacked into /autograder/source, the student's upload into
