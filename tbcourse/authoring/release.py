@@ -6,8 +6,9 @@ their work with, and nothing that gives an answer away:
 - ``lessons/``: the build of ``solutions/`` (``tbcourse.authoring.build``), stubs where the answers were;
 - ``data/``: the faces and the photo, and the data's README without its section on how the data is made
   (``make_data.py`` stays behind: it writes the answer key);
-- ``tbcourse/``: the settings, ``kit/`` (what lessons import), ``grading/`` (the grader) and the platforms'
-  graders (``platforms/gradescope.py``, ``platforms/classroom.py``); not ``authoring/`` nor what builds bundles;
+- ``tbcourse/``: the settings, ``kit/`` (what lessons import), ``grading/`` (the grader), ``runner/`` (what runs
+  student code) and the platforms' graders (``platforms/gradescope.py``, ``platforms/classroom.py``); not
+  ``authoring/`` nor what builds bundles;
 - ``tests/graded/``, with the digests 02.6 checks against instead of the key; ``exercises.toml``,
   ``docs/syllabus.md``, ``requirements.txt``, and ``pyproject.toml`` with pytest pointed at the graded tests;
 - a README, a Makefile and a ``.gitignore`` for students, from ``student/`` beside this file; the README
@@ -33,7 +34,7 @@ from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, FACES, GRADED_TESTS, LE
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
 PLATFORMS = PACKAGE / "platforms"  # what grades a submission there ships; what builds a bundle does not
 COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "kit",
-          PACKAGE / "grading", *(PLATFORMS / name for name in ("__init__.py", "gradescope.py", "classroom.py")),
+          PACKAGE / "grading", PACKAGE / "runner", *(PLATFORMS / name for name in ("__init__.py", "gradescope.py", "classroom.py")),
           FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt", ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 DATA_MAKING = "## How the data is made (instructors)"

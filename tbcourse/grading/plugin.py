@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tbcourse.grading import channel, unprivileged
+from tbcourse.runner import api
 from tbcourse.settings import Settings
 
 MAX_MESSAGE = 400
@@ -23,7 +23,7 @@ _unusable = {}  # lesson -> why its file cannot be used at all, or None
 def pytest_load_initial_conftests(early_config, parser, args):
     """Start what will run student code (the forkserver, or a boundary's worker) now, before the graded tests'
     conftest and modules import torch here: its imports and the checks' own run side by side."""
-    channel.warm_up(Settings.from_env())
+    api.warm_up(Settings.from_env())
     gc.collect()  # a warm process (make watch, a class's checker): what the last session left, before the freeze
     gc.disable()  # while the conftest and the test modules import torch and the rest: a fifth faster
 
@@ -80,19 +80,17 @@ def pytest_fixture_setup(fixturedef, request):
     makes it for its own user only: where student code runs as another user, it is opened to it."""
     value = yield
     if fixturedef.argname == "tmp_path" and Settings.from_env().method == "unprivileged":
-        unprivileged.let_read(value)
+        api.let_read(value)
     return value
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    from tbcourse.grading.sandbox import TIMED_OUT
-
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(item, "grade_message"):
         item.grade_message = reason(call.excinfo) if call.excinfo else "failed"
-        if item.grade_message.startswith(TIMED_OUT):
+        if item.grade_message.startswith(api.TIMED_OUT):
             _timed_out[item.get_closest_marker("exercise").args[0]] = item.grade_message
     if report.when == "teardown":
         message = getattr(item, "grade_message", "")
@@ -101,18 +99,16 @@ def pytest_runtest_makereport(item, call):
 
 def reason(excinfo) -> str:
     """One line that tells a student what went wrong, without a traceback."""
-    from tbcourse.grading.sandbox import TIMED_OUT, StudentError
-
     err = excinfo.value
     if isinstance(err, pytest.fail.Exception):
         text = err.msg
         if text.startswith("Timeout"):
-            text = f"{TIMED_OUT} ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
+            text = f"{api.TIMED_OUT} ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
     elif isinstance(err, NotImplementedError):
         text = f"not done yet: {err}"
     elif isinstance(err, AssertionError):
         text = str(err).split("\nassert ")[0]
-    elif isinstance(err, StudentError):
+    elif isinstance(err, api.StudentError):
         text = str(err)
     else:
         text = f"{type(err).__name__}: {err}"

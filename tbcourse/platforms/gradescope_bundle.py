@@ -42,7 +42,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from tbcourse.authoring.release import leaks, release
-from tbcourse.grading import unprivileged
+from tbcourse.runner import api
 from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GRADESCOPE_ROOT, GRADESCOPE_SCHEMA,
                                LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX)
 
@@ -135,7 +135,7 @@ def layout(archive: Path, root: Path, submission: Path, setup: bool) -> None:
     shutil.copytree(submission, root / "submission", symlinks=True)
     (root / "results").mkdir()
     shutil.copy2(source / "run_autograder", root / "run_autograder")
-    unprivileged.let_read(root)  # like /autograder: whoever student code runs as may read the course
+    api.let_read(root)  # like /autograder: whoever student code runs as may read the course
     if setup:
         subprocess.run(["bash", str(source / "setup.sh")], cwd=source, check=True)
     else:

@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tbcourse.platforms.gradescope_bundle import build
-from tbcourse.grading import boundary, unprivileged
+from tbcourse.runner.methods import bwrap, unprivileged
 from tbcourse.platforms.gradescope import NO_FILES
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import AUTOGRADER_BOUNDARY_ENV, LESSONS, ROOT, SOLUTIONS, TESTED_PINS, lesson_names
@@ -28,11 +28,11 @@ def available(check) -> bool:
     try:
         check()
         return True
-    except boundary.BoundaryMissing:
+    except bwrap.BoundaryMissing:
         return False
 
 
-BWRAP, UNPRIVILEGED = available(boundary.check), available(unprivileged.check)
+BWRAP, UNPRIVILEGED = available(bwrap.check), available(unprivileged.check)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def archive(tmp_path_factory):
 def run_check(archive, submission, root, *options, env=None):
     """make autograder-check: (its process, the results.json it kept)."""
     report = root.parent / f"{root.name}-results.json"
-    proc = subprocess.run([sys.executable, "-m", "tbcourse.platforms.gradescope_bundle", "check", str(submission), "--zip",
-                           str(archive), "--root", str(root), "--report", str(report), *options],
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.platforms.gradescope_bundle", "check", str(submission),
+                           "--zip", str(archive), "--root", str(root), "--report", str(report), *options],
                           capture_output=True, text=True, cwd=ROOT, timeout=1800, env={**os.environ, **(env or {})})
     assert report.exists(), f"no results.json:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc, json.loads(report.read_text(encoding="utf-8"))

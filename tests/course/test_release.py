@@ -81,7 +81,8 @@ def test_the_release_holds_what_students_need_and_nothing_else(released):
                                "exercises.toml", "lessons", "pyproject.toml", "requirements.txt", "tbcourse", "tests"}
     assert files(released / ".devcontainer") == ["devcontainer.json"]  # tests/course/test_devcontainer.py checks it
     assert files(released / ".github") == ["workflows/classroom.yml"]  # tests/course/test_classroom.py runs it
-    assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "kit", "grading", "platforms"}
+    assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "kit", "grading", "runner",
+                                             "platforms"}
     assert names(released / "tbcourse" / "platforms") == {"__init__.py", "gradescope.py", "classroom.py"}
     assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
     assert names(released / "data") == {"README.md", "faces", "photos"}
