@@ -1,6 +1,9 @@
 """bwrap's first process: the keeper of a PID namespace, which runs no student code (``keep_lessons``)."""
+import array
+import fcntl
 import os
 import signal
+import termios
 from pathlib import Path
 
 import torch
@@ -27,23 +30,42 @@ def keep_lessons(requests: int, replies: int) -> None:
     lesson = None
     while (raw := read_request(requests)) is not None:
         head = request_head(raw)  # which lesson, and its memory: the keeper unpickles nothing
-        memory_mb = head["memory_mb"]
         if lesson is not None and lesson.path != head["path"]:
             lesson = lesson.end()
-        if lesson is None:
-            lesson = _Lesson(head["path"], memory_mb, (requests, replies))
-        try:
-            os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
-            forward_request(lesson.requests, raw)
-            reply = read_frame(lesson.replies, limit=memory_mb * 2**20)
-            sound = reply is not None and lesson.stopped() and lesson.alone()
-        except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
-            reply, sound = too_large(memory_mb), False
-        except OSError:  # its pipe broke: it died
-            reply, sound = None, False
+        fresh = lesson is None
+        if fresh:
+            lesson = _Lesson(head["path"], head["memory_mb"], (requests, replies))
+        reply, sound, taken = _forward(lesson, raw, head["memory_mb"])
+        if not taken and not fresh:  # the last call's worker was on its way out (it had forged its own reply
+            lesson.end()  # and was stopped before it could end): this call never ran, so it runs in a new one
+            lesson = _Lesson(head["path"], head["memory_mb"], (requests, replies))
+            reply, sound, _ = _forward(lesson, raw, head["memory_mb"])
         if not sound:
             lesson = lesson.end()
         write_frame(replies, reply or DIED)
+
+
+def _forward(lesson: "_Lesson", raw, memory_mb: int) -> tuple[bytes | None, bool, bool]:
+    """Run one call in ``lesson``: (its reply, None if it died; whether the lesson worker is sound for the next
+    call; whether it took the whole request before it died, if it did — a worker that never took it never ran it)."""
+    try:
+        os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
+        forward_request(lesson.requests, raw)
+        reply = read_frame(lesson.replies, limit=memory_mb * 2**20)
+    except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
+        return too_large(memory_mb), False, True
+    except OSError:  # its pipe broke before the request was through: it died without taking it
+        return None, False, False
+    if reply is None:
+        return None, False, _unread(lesson.requests) == 0
+    return reply, lesson.stopped() and lesson.alone(), True
+
+
+def _unread(fd: int) -> int:
+    """How many bytes written to the pipe ``fd`` its reader has not taken."""
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
 
 
 class _Lesson:
