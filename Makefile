@@ -6,7 +6,7 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test watch progress hint grade check tensorboard lessons notebooks figures bench release autograder \
+.PHONY: help run test watch progress hint grade check quick tensorboard lessons notebooks figures bench release autograder \
 	autograder-check clean
 
 help: ## list the targets
@@ -41,6 +41,9 @@ grade: $(STAMP) ## grade a class inside bubblewrap: every student folder in SUBM
 
 check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
 	$(PY) -m pytest -q -rs --durations=15
+
+quick: $(STAMP) ## the quick tier of make check: every module's own tests, no class grading, notebooks or browser
+	$(PY) -m pytest -q -rs -m "not slow" --durations=10
 
 tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change), every step kept
 	$(PY) -m tbcourse tensorboard --port $(PORT)
