@@ -14,6 +14,7 @@ q = '$(subst ','\'',$(1))'
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "  options: WORK=dir (folder make test grades and make run runs), LESSON=NN (one lesson), EX=NN.k (one exercise), PORT=n, DEST=dir"
+	@echo "  setting up .venv: TORCH=pypi (PyPI's torch, CUDA and all; default on Linux without an NVIDIA driver: CPU wheels)"
 	@echo "  make grade: SUBMISSIONS=dir (a folder or zip per student, or a flat LMS download), JOBS=n (students at once;"
 	@echo "    default: one per core, as the memory allows), ROSTER=file (id,name,folder), OVERRIDES=file"
 	@echo "    (student,exercise,points,reason), TRUSTED=1 (no bubblewrap: your own code only)"
@@ -22,10 +23,7 @@ help: ## list the targets
 	@echo "    AUTOGRADER_ROOT=dir, SETUP=1"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	python3 -m venv .venv
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	python3 -m tbcourse setup --dev $(if $(TORCH),--torch $(TORCH))
 	touch $@
 
 run: $(STAMP) ## run the lessons in WORK (default lessons/; WORK=solutions: the reference) as scripts, logging to runs/

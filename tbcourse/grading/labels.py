@@ -12,7 +12,7 @@ LABELS = {
     "total axis": "total points",
     "students axis": "students",
     "pass rates": "Pass rate per exercise",
-    "pass rate axis": "share of graded students who passed",
+    "pass rate axis": "students who passed",
     "exercise": "exercise",
     "passed": "passed",
     "reasons": "Why exercises failed",
