@@ -30,9 +30,8 @@ from tbcourse.grading.class_report import summary, write_report
 from tbcourse.grading.delivery import delivered
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.intake import copy_lessons, lesson_files, read_regular, shown
-from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
-from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
+from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # a student per core
 CHECKER_MB = 1600  # a checking process and its student's workers at their peak (make bench measured 1.5 GB)
@@ -74,9 +73,9 @@ def grade_student(submission: Path, reports: Path, lesson: str | None, call_seco
         with tempfile.TemporaryDirectory() as tmp:
             copy_lessons(files, Path(tmp))
             try:
+                label = {**ONE_THREAD, ENV["work_label"]: f"{shown(submission.name)}'s work"}
                 record = grade_folder(Path(tmp), reports / "grades" / f"{submission.name}.log", lesson,
-                                      call_seconds, {**ONE_THREAD, ENV["work_label"]: f"{shown(submission.name)}'s work"},
-                                      boundary, checker)
+                                      call_seconds, label, boundary, checker)
             except GradingError as err:  # the course's fault, not the student's: not kept, so a rerun retries
                 return {**record, "student": submission.name, "status": f"not graded: {err}"}
         if not record.pop("finished"):  # the grading process died: shown, but not kept, so a rerun retries
@@ -96,7 +95,8 @@ def not_graded(student: str, err: BaseException) -> dict:
     """The record of a student whose grading failed, whatever the reason: a row that says why, never cached,
     so that a rerun tries again; the rest of the class is graded."""
     reason = shown(f"{type(err).__name__}: {err}")[:300]
-    return {"student": student, "total": 0, "max": None, "exercises": {}, "files": [], "status": f"not graded: {reason}"}
+    return {"student": student, "total": 0, "max": None, "exercises": {}, "files": [],
+            "status": f"not graded: {reason}"}
 
 
 def write_feedback(record: dict, path: Path):
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
                         help="run student code without bubblewrap: only for code you trust (your own, a test class)")
     parser.add_argument("--roster", type=Path, help="a CSV of id,name,folder: joined to the gradebook")
     parser.add_argument("--overrides", type=Path,
-                        help="a CSV of student,exercise,points,reason (exercise NN.k or 'total'): applied, never written")
+                        help="a CSV of student,exercise,points,reason (exercise NN.k or total): read, never written")
     args = parser.parse_args(argv)
     if not args.trusted:
         try:

@@ -5,7 +5,7 @@ the autograder zip (``make autograder``) is unpacked into /autograder/source, th
 /autograder/submission, and what the student gets is /autograder/results/results.json. Another root laid
 out the same is named by ``AUTOGRADER_ROOT`` (``make autograder-check``).
 
-The lesson files are found anywhere in the upload (``gradebook.lesson_files``: loose files, a folder, a
+The lesson files are found anywhere in the upload (``intake.lesson_files``: loose files, a folder, a
 whole clone; no link followed), copied into a folder of the grader's own and graded with the course's
 tests. Student code runs inside bubblewrap where the container allows it, else as the unprivileged user
 (``tbcourse.grading.unprivileged``); ``AUTOGRADER_BOUNDARY`` names one to insist on it. The grade is

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tbcourse.grading.gradebook import copy_lessons, lesson_files
+from tbcourse.grading.intake import copy_lessons, lesson_files
 from tbcourse.grading.notebooks import STATE
 from tbcourse.settings import ROOT
 
