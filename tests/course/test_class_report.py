@@ -154,6 +154,7 @@ def test_submissions_as_lms_deliver_them_are_grouped_and_matched(tmp_path):
 @pytest.mark.parametrize("target, option, message", [
     ("grade", "SUBMISSIONS", "no student folders, zips or lesson files in {path}"),
     ("autograder-check", "SUBMISSION", "{path} is not a folder"),
+    ("test", "WORK", "{path} is not a folder"),
 ])
 def test_the_makefile_passes_a_path_with_spaces_parentheses_and_quotes_whole(tmp_path, target, option, message):
     path = tmp_path / "my class (spring) it's"
