@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tbcourse.grading.intake import MAX_FILE_BYTES, lesson_of, read_regular, regular, shown
+from tbcourse.grading.labels import LABELS
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
 from tbcourse.settings import lesson_names
 
@@ -77,8 +78,8 @@ def delivered(submissions: Path, unpacked: Path) -> Intake:
             intake.students.append(entry)
         elif entry.suffix.lower() == ".zip" and regular(entry):
             if entry.stem in {p.name for p in intake.students}:
-                intake.problems.append(f"{shown(entry.name)}: student {shown(entry.stem)} also has a folder: "
-                                       "not graded; put the work in one place")
+                intake.problems.append(LABELS["zip beside folder"].format(name=shown(entry.name),
+                                                                          student=shown(entry.stem)))
                 continue
             folder = unpacked / "zips" / entry.stem
             try:
@@ -86,20 +87,19 @@ def delivered(submissions: Path, unpacked: Path) -> Intake:
                 unzip(entry, folder)
                 intake.students.append(folder)
             except (OSError, zipfile.BadZipFile, ValueError, EOFError) as err:
-                intake.problems.append(f"{shown(entry.name)}: not a zip that can be read ({shown(err)}): not graded")
+                intake.problems.append(LABELS["bad zip"].format(name=shown(entry.name), error=shown(err)))
         elif regular(entry):
             match = lesson_of(entry.name, names)
             key = student_key(match[1]) if match else ""
             if not key:
-                why = "matches no lesson" if not match else "names no student"
-                intake.problems.append(f"{shown(entry.name)}: {why}: not graded")
+                intake.problems.append(LABELS["no student" if match else "no lesson"].format(name=shown(entry.name)))
                 continue
             flat.setdefault(key, []).append(entry)
     taken = {p.name for p in intake.students}
     for key, files in sorted(flat.items()):
         if key in taken:
-            intake.problems.append(f"files {', '.join(shown(f.name) for f in files)}: student {shown(key)} also has "
-                                   "a folder or a zip: not graded; put them in one place")
+            intake.problems.append(LABELS["files beside folder"].format(names=", ".join(shown(f.name) for f in files),
+                                                                        student=shown(key)))
             continue
         folder = unpacked / "flat" / key
         folder.mkdir(parents=True)

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict, deque
 from pathlib import Path
 
+from tbcourse.grading.labels import LABELS
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
 from tbcourse.settings import lesson_names
 
@@ -92,8 +93,8 @@ def lesson_files(submission: Path) -> list[Path]:
         for (lesson, suffix), candidates in here.items():
             exact = f"{lesson}.{suffix}"
             if exact not in candidates and len(candidates) > 1:
-                raise Ambiguous(f"{', '.join(sorted(map(shown, candidates)))} in {shown(where.as_posix())} all look "
-                                f"like {exact}: keep one, or name it {exact}")
+                raise Ambiguous(LABELS["ambiguous"].format(names=", ".join(sorted(map(shown, candidates))),
+                                                           folder=shown(where.as_posix()), lesson=exact))
             picked = top / (exact if exact in candidates else candidates[0])
             if regular(picked):
                 chosen.setdefault(lesson, {}).setdefault(rank, {})[suffix] = picked

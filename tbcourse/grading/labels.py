@@ -32,4 +32,12 @@ LABELS = {
     "not graded line": "not graded: {students}",
     "overrides": "overrides: {count} applied",
     "override problems": "Files and overrides not used",
+    # what the intake says of a submission (tbcourse.grading.intake, tbcourse.grading.delivery)
+    "no lesson": "{name}: matches no lesson: not graded",
+    "no student": "{name}: names no student: not graded",
+    "bad zip": "{name}: not a zip that can be read ({error}): not graded",
+    "zip beside folder": "{name}: student {student} also has a folder: not graded; put the work in one place",
+    "files beside folder": "files {names}: student {student} also has a folder or a zip: not graded; put the work "
+                           "in one place",
+    "ambiguous": "{names} in {folder} all look like {lesson}: keep one, or name it {lesson}",
 }
