@@ -1,7 +1,8 @@
 """One submission never stops the class: attacks on what `make grade` reads of a submission, beside an honest
 student, graded in one run (lesson 01) and again on a rerun.
 
-Each attack is bounded (at most 1,100 folders, 60 KB of brackets) and is the honest lesson 01 plus what once
+With them, work as an LMS delivers it: a Canvas-renamed file of a flat download, a zip, and a file that is
+nobody's, reported by name. Each attack is bounded (at most 1,100 folders, 60 KB of brackets) and is the honest lesson 01 plus what once
 made `make grade` exit with no gradebook for anyone: a tree of nested folders deeper than Python's recursion
 limit, a script that is not UTF-8 beside a notebook of the same lesson, a notebook-sync record of nested
 brackets; and a folder name of raw terminal escapes, which must never reach the instructor's terminal. Each
@@ -14,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+
+import zipfile
 
 import jupytext
 import pytest
@@ -89,6 +92,15 @@ def build_class(submissions):
     (twice / "01_add_image (1).py").write_text(STUB, encoding="utf-8")
     (twice / "01_add_image (2).py").write_text(SOLUTION, encoding="utf-8")
     expected["two_copies"] = None
+
+    # as an LMS delivers work: a Canvas-renamed file in the flat download, a zip, and a file of nobody's
+    (submissions / "doejane_1234_5678_01_add_image.py").write_text(SOLUTION, encoding="utf-8")
+    expected["doejane_1234"] = FULL
+    with zipfile.ZipFile(submissions / "ann.zip", "w") as zipped:
+        zipped.writestr("course-main/lessons/01_add_image.py", SOLUTION)
+        zipped.writestr("course-main/README.md", "mine\n")
+    expected["ann"] = FULL
+    (submissions / "notes.txt").write_text("of nobody's\n", encoding="utf-8")
     return expected
 
 
@@ -146,6 +158,13 @@ def test_a_student_whose_grading_fails_gets_a_row_saying_why_and_nothing_cached(
     assert "two_copies" in (graded["reports"] / "class.html").read_text(encoding="utf-8")
 
 
+def test_a_file_of_nobody_is_named_and_the_summary_printed(graded):
+    first = graded["runs"][0].stdout
+    assert "intake: notes.txt: matches no lesson: not graded" in first
+    assert "7 of 8 students graded" in first and "not graded: two_copies" in first
+    assert "notes.txt" in (graded["reports"] / "class.html").read_text(encoding="utf-8")
+
+
 def test_the_notebook_of_a_script_that_is_not_utf8_is_graded_and_said(graded):
     record = json.loads((graded["reports"] / "grades" / "not_utf8.json").read_text(encoding="utf-8"))
     assert any("not UTF-8" in line for line in record["synced"]), record["synced"]
@@ -160,7 +179,7 @@ def test_no_terminal_escape_reaches_the_instructor(graded):
 
 def test_the_rerun_regrades_nothing_and_the_course_is_untouched(graded):
     first, second = graded["runs"]
-    assert "[6/6]" in first.stdout and "[6/6]" in second.stdout
-    assert len(graded["kept"]) == 5, graded["kept"]
+    assert "[8/8]" in first.stdout and "[8/8]" in second.stdout
+    assert len(graded["kept"]) == 7, graded["kept"]
     assert {p.name: p.stat().st_mtime_ns for p in (graded["reports"] / "grades").glob("*.json")} == graded["kept"]
     assert git_status() == graded["status"], "grading changed the course's tree"
