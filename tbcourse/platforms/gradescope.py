@@ -144,7 +144,7 @@ def main() -> int:
     if graded:
         with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
             try:
-                grade = grade_lessons(files, Path(tmp), budget() - (time.monotonic() - start))
+                grade = grade_lessons(files, Path(tmp), max(10.0, budget() - (time.monotonic() - start)))
             except (boundary.BoundaryMissing, GradingError) as err:
                 problem, code = f"not graded, through no fault of yours ({err}): tell your instructor", 1
                 print(f"error: {err}", file=sys.stderr)
