@@ -51,7 +51,7 @@ from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GR
 
 ZIP = DIST / "autograder.zip"
 REPORT = REPORTS / "gradescope" / "results.json"
-MEMORY_MB = 1536  # one grade's peak, all its processes together; the README says what container to choose above it
+MEMORY_MB = 2048  # the container memory the README says to choose on Gradescope; one grade peaked at 1.44-1.54 GB
 SHIPPED = [PACKAGE, LESSONS, GRADED_TESTS, DATA, MANIFEST, ROOT / "requirements.txt", ROOT / "pyproject.toml"]
 
 
