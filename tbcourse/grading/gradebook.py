@@ -34,16 +34,18 @@ from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
 from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # a student per core
+NOT_GRADING = {"book.py", "class_report.py", "delivery.py", "labels.py"}  # what is written of a grade, not the grade
 CHECKER_MB = 1600  # a checking process and its student's workers at their peak (make bench measured 1.5 GB)
 
 
 def grading_inputs() -> list[Path]:
     """Every file of the course that a grade depends on: the graded tests, the code they and the grader
     run (the settings, the kit lessons import, the grading package), the manifest, and the data and
-    answer keys the tests read. Authoring tools, docs and the course's own checks are not among them."""
+    answer keys the tests read. Authoring tools, docs, the course's own checks and what only writes grades
+    out (``NOT_GRADING``: rewording the class report regrades nobody) are not among them."""
     package = ROOT / "tbcourse"
     code = [package / "__init__.py", package / "settings.py", *sorted((package / "kit").rglob("*.py")),
-            *sorted((package / "grading").rglob("*.py"))]
+            *sorted(p for p in (package / "grading").rglob("*.py") if p.name not in NOT_GRADING)]
     data = [p for folder in (FACES, PHOTO.parent, KEYS) for p in sorted(folder.rglob("*")) if p.is_file()]
     tests = [p for p in sorted(GRADED_TESTS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
     return [*tests, *code, MANIFEST, *data]

@@ -15,6 +15,7 @@ from tbcourse.authoring import screenshots
 from tbcourse.grading import book
 from tbcourse.grading.class_report import summary, write_report
 from tbcourse.grading.delivery import delivered
+from tbcourse.grading.gradebook import grading_inputs
 from tbcourse.grading.intake import Ambiguous, canonical, lesson_files
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import ROOT, TESTED_PINS, TORCH_CPU_INDEX
@@ -90,6 +91,12 @@ def test_the_lms_export_is_name_id_and_total(desk):
     gradebook = {row.student: row for row in desk["table"].rows}
     assert (li["Student"], li[book.ASSIGNMENT]) == ("Li Lei", str(gradebook["李雷"].total))
     assert len(rows) == len(desk["records"])
+
+
+def test_rewording_the_report_regrades_nobody_but_changing_the_grader_does():
+    names = {path.name for path in grading_inputs()}
+    assert {"grade.py", "intake.py", "notebooks.py"} <= names
+    assert not names & {"book.py", "class_report.py", "labels.py", "delivery.py"}
 
 
 def test_a_roster_without_its_columns_is_refused_saying_which(tmp_path):
