@@ -1,6 +1,6 @@
 """The course's commands, the same on Windows, macOS and Linux: ``python -m tbcourse <command>``.
 
-    python -m tbcourse setup                                  make .venv and install what the course needs
+    python -m tbcourse setup [--torch auto|cpu|pypi]          make .venv and install what the course needs
     python -m tbcourse run [--work lessons] [--lesson 01]     run lessons as scripts, logging to runs/
     python -m tbcourse test [--work lessons] [--lesson 01]    grade: a scorecard and reports/grade.json
     python -m tbcourse watch [--work lessons] [--lesson 01]   regrade a lesson each time it is saved
@@ -14,6 +14,8 @@ again in the course's .venv. Nothing here needs make, a shell or fork.
 """
 import argparse
 import json
+import platform
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,7 +23,8 @@ import venv
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
-from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, VENV, Settings, lesson_names, venv_python
+from tbcourse.settings import (HINTS_SEEN, LESSONS, ROOT, TESTED_PINS, TORCH_CPU_INDEX, VENV, Settings, lesson_names,
+                               venv_python)
 
 TENSORBOARD_PORT = 6006
 
@@ -78,7 +81,22 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
     return 0
 
 
-def setup(dev: bool) -> int:
+def nvidia_driver() -> bool:
+    """Whether this machine has an NVIDIA driver loaded (Linux's /proc entry, or nvidia-smi)."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+def torch_first(choice: str, system: str, nvidia: bool) -> list[str]:
+    """pip's arguments to install torch and torchvision before the requirements, or none. On Linux PyPI's torch
+    brings the CUDA libraries (GBs): without an NVIDIA driver (``auto``), or with ``cpu``, the tested versions
+    come from torch's CPU-only index instead. ``pypi`` keeps PyPI's default; Windows and macOS get CPU wheels
+    from PyPI anyway."""
+    if choice == "cpu" or (choice == "auto" and system == "Linux" and not nvidia):
+        return ["install", "--index-url", TORCH_CPU_INDEX, *TESTED_PINS]
+    return []
+
+
+def setup(dev: bool, torch: str = "auto") -> int:
     """Make the course's .venv with this Python and install what the lessons and the grader need."""
     if sys.version_info < (3, 10):
         print(f"error: the course needs Python 3.10 or newer (this is {sys.version.split()[0]}); on Windows, "
@@ -90,8 +108,16 @@ def setup(dev: bool) -> int:
     needs = ["-r", str(ROOT / "requirements.txt")]
     if dev and (ROOT / "requirements-dev.txt").exists():
         needs += ["-r", str(ROOT / "requirements-dev.txt")]
-    for step in (["install", "--upgrade", "pip"], ["install", *needs], ["install", "--no-deps", "-e", str(ROOT)]):
+    cpu = torch_first(torch, platform.system(), nvidia_driver())
+    if cpu:
+        print(f"installing torch's CPU-only wheels from {TORCH_CPU_INDEX} (no GPU driver here; --torch pypi: PyPI's)")
+    steps = [["install", "--upgrade", "pip"], *([cpu] if cpu else []), ["install", *needs],
+             ["install", "--no-deps", "-e", str(ROOT)]]
+    for step in steps:
         code = subprocess.call([str(venv_python()), "-m", "pip", "--disable-pip-version-check", *step])
+        if code and step is cpu and torch == "auto":  # the index out of reach (offline, a mirror only): PyPI's
+            print(f"could not install from {TORCH_CPU_INDEX}; torch comes from PyPI instead (--torch pypi)")
+            continue
         if code:
             print(f"error: pip {' '.join(step[:2])} failed (exit code {code}); see its output above", file=sys.stderr)
             return code
@@ -120,6 +146,9 @@ def main(argv=None) -> int:
     p_run.add_argument("--lesson", help="only this lesson, e.g. 01")
     p_setup = commands.add_parser("setup", help="make .venv and install what the course needs")
     p_setup.add_argument("--dev", action="store_true", help="also what the course's own checks need (authors)")
+    p_setup.add_argument("--torch", choices=["auto", "cpu", "pypi"], default="auto",
+                         help="where torch comes from: auto (Linux without an NVIDIA driver: torch's CPU-only "
+                              "index; else PyPI), cpu (that index), pypi (PyPI's default, with CUDA on Linux)")
     for name, helps in (("test", "grade lessons: a scorecard and reports/grade.json"),
                         ("watch", "regrade a lesson each time it is saved (Ctrl-C to stop)")):
         sub = commands.add_parser(name, help=helps)
@@ -139,7 +168,7 @@ def main(argv=None) -> int:
                         help=f"the file that remembers the hints seen (default: {HINTS_SEEN})")
     args = parser.parse_args(argv)
     if args.command == "setup":
-        return setup(args.dev)
+        return setup(args.dev, args.torch)
     if args.command == "hint":
         return hint(args.exercise, args.reset, args.seen)
     if not in_course_venv() and venv_python().exists():  # run again with the course's own libraries
