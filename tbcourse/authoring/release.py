@@ -7,8 +7,9 @@ their work with, and nothing that gives an answer away:
 - ``data/``: the faces and the photo, and the data's README without its section on how the data is made
   (``make_data.py`` stays behind: it writes the answer key);
 - ``tbcourse/``: the settings, ``kit/`` (what lessons import) and ``grading/`` (the grader); not ``authoring/``;
-- ``tests/graded/``, with the digests 02.6 checks against instead of the key; ``exercises.toml``,
-  ``docs/syllabus.md``, ``requirements.txt``, and ``pyproject.toml`` with pytest pointed at the graded tests;
+- ``tests/graded/``, the public checks, and ``tests/graded/hidden.json``: how many hidden checks each exercise
+  has and their points, which the scorecard shows; not the hidden checks themselves (``tests/hidden/``), whose
+  content is the instructor's only. ``exercises.toml``, ``docs/syllabus.md``, ``requirements.txt``, and ``pyproject.toml`` with pytest pointed at the graded tests;
 - a README, a Makefile and a ``.gitignore`` for students, from ``student/`` beside this file; the README
   takes the lesson table and the troubleshooting section of the course's;
 - ``.github/workflows/classroom.yml``, GitHub Classroom's autograding: ``student/classroom.yml`` with a step
@@ -16,7 +17,7 @@ their work with, and nothing that gives an answer away:
   tests, that passes when ``python -m tbcourse.grading.classroom`` finds the exercise passed in
   reports/grade.json, and education/autograding-grading-reporter with every step as a runner.
 
-Not ``solutions/``, the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
+Not ``solutions/``, the hidden checks (``tests/hidden/``), the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
 ``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
 DEST is searched for the lines of the answers; any found are listed and the command fails: that release
 must not go out.
@@ -29,10 +30,10 @@ import sys
 from pathlib import Path
 
 from tbcourse.authoring.build import BEGIN, END, lesson_text, strip_solutions
-from tbcourse.grading.manifest import exercises, graded_points
-from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRADED_TESTS, LESSONS, MANIFEST, PACKAGE,
-                               PHOTO, ROOT, SOLUTIONS, SYLLABUS, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX,
-                               lesson_names)
+from tbcourse.grading.manifest import exercises, graded_points, hidden_checks
+from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRADED_TESTS, HIDDEN_SUMMARY, LESSONS,
+                               MANIFEST, PACKAGE, PHOTO, ROOT, SOLUTIONS, SYLLABUS, TESTED_PINS, TESTED_PYTHON,
+                               TORCH_CPU_INDEX, lesson_names)
 
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
 COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "kit",
@@ -80,8 +81,9 @@ def step_id(exercise: str) -> str:
 
 
 def classroom_workflow() -> str:
-    """GitHub Classroom's workflow: ``student/classroom.yml`` with a step per exercise and the reporter's runners."""
-    points, steps, env = graded_points(), [], []
+    """GitHub Classroom's workflow: ``student/classroom.yml`` with a step per exercise and the reporter's runners.
+    It runs in the student's repository, which has the public checks only: each step is worth their points."""
+    points, steps, env = graded_points(hidden=False), [], []
     for exercise in exercises().values():
         name, step = json.dumps(exercise.title), step_id(exercise.id)
         steps.append(f"""      - name: {name}
@@ -122,6 +124,7 @@ def release(dest: Path) -> None:
         ROOT / "Makefile": read(STUDENT / "Makefile"),
         ROOT / ".gitignore": read(STUDENT / "gitignore"),
         ROOT / CLASSROOM_WORKFLOW: classroom_workflow(),
+        HIDDEN_SUMMARY: json.dumps(hidden_checks(), indent=2) + "\n",
     })
     for path, text in written.items():
         target = dest / path.relative_to(ROOT)
