@@ -26,7 +26,7 @@ from tbcourse.grading.checker import Checker
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
-from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
+from tbcourse.settings import ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
 
@@ -81,14 +81,15 @@ def copy_lessons(files: list[Path], dest: Path) -> None:
 
 
 def grading_inputs() -> list[Path]:
-    """Every file of the course that a grade depends on: the graded tests, the code they and the grader
+    """Every file of the course that a grade depends on: the graded tests, public and hidden, the code they and the grader
     run (the settings, the kit lessons import, the grading package), the manifest, and the data and
     answer keys the tests read. Authoring tools, docs and the course's own checks are not among them."""
     package = ROOT / "tbcourse"
     code = [package / "__init__.py", package / "settings.py", *sorted((package / "kit").rglob("*.py")),
             *sorted((package / "grading").rglob("*.py"))]
     data = [p for folder in (FACES, PHOTO.parent, KEYS) for p in sorted(folder.rglob("*")) if p.is_file()]
-    tests = [p for p in sorted(GRADED_TESTS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    tests = [p for folder in (GRADED_TESTS, HIDDEN_TESTS) for p in sorted(folder.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts]
     return [*tests, *code, MANIFEST, *data]
 
 
