@@ -26,7 +26,8 @@ from tbcourse.grading.checker import Checker
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
-from tbcourse.settings import ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
+from tbcourse.settings import (ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT,
+                               lesson_names)
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
 
