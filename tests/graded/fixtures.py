@@ -2,6 +2,9 @@
 Student code is reached only through tbcourse.grading.student."""
 import functools
 import random
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -42,3 +45,13 @@ def alexnet():
 def rng():
     """A random.Random with a fresh seed each run, so that a canned answer fails."""
     return random.Random(random.SystemRandom().randrange(2**32))
+
+
+@pytest.fixture
+def truth():
+    """A folder for what a test logs itself to know what to expect (a reference event file): made private to the
+    checks (tempfile.mkdtemp: this user only) and outside the checks' temporary folder, which sandboxed student
+    code may read. In tmp_path, the expectation could be copied instead of computed."""
+    folder = Path(tempfile.mkdtemp(prefix="course-truth-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

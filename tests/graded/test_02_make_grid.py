@@ -202,12 +202,11 @@ def test_normalize_image_leaves_input_unchanged(rng, kind):
 
 @pytest.mark.exercise("02.4", points=3)
 @pytest.mark.parametrize("case", range(2))
-def test_log_grid_options_matches_make_grid(writer, logdir, tmp_path, rng, case):
+def test_log_grid_options_matches_make_grid(writer, logdir, truth, rng, case):
     batch = spread_batch(rng, rng.randint(5, 12), rng.choice([1, 3]), rng.randint(6, 14), rng.randint(6, 14))
-    truth = tmp_path / "truth"
-    with SummaryWriter(log_dir=str(truth)) as reference:
+    with SummaryWriter(log_dir=str(truth)) as reference:  # where student code cannot read it
         for tag, options in GRID_OPTIONS.items():
-            reference.add_image(tag, make_grid(batch, **options), 0)
+            reference.add_image(tag, make_grid(batch.clone(), **options), 0)
 
     before = batch.clone()
     lesson.log_grid_options(writer, batch)

@@ -86,14 +86,21 @@ def logged_images(logdir):
     return {tag: {e.step: e.encoded_image_string for e in acc.Images(tag)} for tag in acc.Tags()["images"]}
 
 
-def truth(tmp_path, grids):
-    """What add_image stores for each {(tag, step): grid}: logged here, read back, decoded."""
-    logdir = tmp_path / "truth"
+def stored_grids(folder, grids):
+    """What add_image stores for each {(tag, step): grid}: logged into ``folder`` (the private ``truth``), read
+    back, decoded."""
+    logdir = folder / "grids"
     with SummaryWriter(log_dir=str(logdir)) as w:
         for (tag, step), grid in grids.items():
             w.add_image(tag, grid, step)
     stored = logged_images(logdir)
     return {(tag, step): decode_png(stored[tag][step]) for tag, step in grids}
+
+
+def check_unchanged(net, before):
+    """The net's parameters and buffers are as they were before the call (log_kernels only reads them)."""
+    changed = [name for name, value in net.state_dict().items() if not torch.equal(value, before[name])]
+    assert not changed, f"log_kernels changed the net it was given: {changed[:3]}"
 
 
 def check_logged_tags(found, want_steps):
@@ -182,12 +189,13 @@ def expected_log(convs, vis_max, wanted=lambda tag, step: True):
 
 @pytest.mark.exercise("03.4", points=3)
 @pytest.mark.parametrize("case", range(3))
-def test_log_kernels_small_nets(writer, logdir, tmp_path, rng, case):
+def test_log_kernels_small_nets(writer, logdir, truth, rng, case):
     net, convs = random_net(rng, divisible=True)
     vis_max = rng.randrange(len(convs) + 1)  # len(convs) - 1 or more: every layer
+    want, before = stored_grids(truth, expected_log(convs, vis_max)), copy.deepcopy(net.state_dict())
     lesson.log_kernels(writer, net, vis_max=vis_max)
     writer.flush()
-    want = truth(tmp_path, expected_log(convs, vis_max))
+    check_unchanged(net, before)
     found = logged_images(logdir)
     steps = {}
     for tag, step in want:
@@ -198,19 +206,21 @@ def test_log_kernels_small_nets(writer, logdir, tmp_path, rng, case):
 
 
 @pytest.mark.exercise("03.4", points=2)
-def test_log_kernels_alexnet(writer, logdir, tmp_path, rng, alexnet):
+def test_log_kernels_alexnet(writer, logdir, truth, rng, alexnet):
     # The run's AlexNet, its convolutions copied to be spread here, its classifier (nine tenths of it) shared
     model = copy.deepcopy(alexnet, memo={id(alexnet.classifier): alexnet.classifier})
     convs = [model.features[0], model.features[3]]
     for conv in convs:
         spread_weights(conv, generator(rng))
-    lesson.log_kernels(writer, model)
-    writer.flush()
-    found = logged_images(logdir)
-    check_logged_tags(found, {"0_Convlayer_split_in_channel": list(range(64)), "0_all": [322],
-                              "1_Convlayer_split_in_channel": list(range(192)), "1_all": [322]})
     sample = [(f"{i}_Convlayer_split_in_channel", o) for i, conv in enumerate(convs)
               for o in rng.sample(range(conv.out_channels), 3)]
     grids = expected_log(convs, 1, lambda tag, step: (tag, step) in sample or step == 322)
-    for (tag, step), pixels in truth(tmp_path, grids).items():
+    want, before = stored_grids(truth, grids), copy.deepcopy(model.features.state_dict())
+    lesson.log_kernels(writer, model)
+    writer.flush()
+    check_unchanged(model.features, before)
+    found = logged_images(logdir)
+    check_logged_tags(found, {"0_Convlayer_split_in_channel": list(range(64)), "0_all": [322],
+                              "1_Convlayer_split_in_channel": list(range(192)), "1_all": [322]})
+    for (tag, step), pixels in want.items():
         check_pixels(decode_png(found[tag][step]), pixels, f"AlexNet, tag {tag!r} step {step}")

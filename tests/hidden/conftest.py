@@ -5,4 +5,4 @@ import sys
 from tbcourse.settings import GRADED_TESTS
 
 sys.path.insert(0, str(GRADED_TESTS))
-from fixtures import alexnet, logdir, rng, writer  # noqa: E402, F401 - pytest finds fixtures by their names here
+from fixtures import alexnet, logdir, rng, truth, writer  # noqa: E402, F401 - pytest finds fixtures by their names here
