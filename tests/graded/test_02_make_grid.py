@@ -1,6 +1,6 @@
 """Lesson 02: make_grid. Expectations come from torchvision's make_grid, a batch put together here from
-the documented rules of ImageFolder, Resize and the shuffling DataLoader, and real event files decoded with
-Pillow. 02.6's findings are checked here for their form only; their content is a hidden check."""
+the documented rules of ImageFolder, Resize and the shuffling DataLoader, real event files decoded with Pillow,
+and for 02.3 images made from the answer chosen first (the hidden checks compare with make_grid itself). 02.6's findings are checked here for their form only; their content is a hidden check."""
 
 import numpy as np
 import pytest
@@ -153,31 +153,32 @@ def test_load_batch_is_the_seeded_first_batch(tmp_path, rng, case):
 # 02.3 --------------------------------------------------------------------------------------------
 
 def normalize_case(rng, kind, c=3):
-    """(image, value_range) for one kind of case."""
+    """(image, value_range, what normalize_image returns for it). The answer is chosen first, as positions in the
+    interval (0 at low, 1 at high, beyond it outside), and the image made from it: nothing here normalizes."""
     gen = generator(rng)
-    h, w = rng.randint(2, 16), rng.randint(2, 16)
-    if kind == "notes":  # the notes' example: values over [-1000, 2000], window (-600, 500)
-        return torch.rand(c, h, w, generator=gen) * 3000 - 1000, (-600, 500)
+    shape = (c, rng.randint(2, 16), rng.randint(2, 16))
     if kind == "constant":
-        return torch.full((c, h, w), rng.uniform(-5, 5)), None
-    img = torch.randn(c, h, w, generator=gen) * rng.uniform(0.1, 50) + rng.uniform(-20, 20)
-    if kind == "own range":
-        return img, None
-    low, high = sorted(rng.uniform(float(img.min()), float(img.max())) for _ in range(2))
-    return img, (low, high)
-
-
-def make_grid_normalized(img, value_range):
-    """What make_grid itself does to one image; a single channel comes back as 3, the first is it."""
-    return make_grid(img.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[: img.shape[0]]
+        return torch.full(shape, rng.uniform(-5, 5)), None, torch.zeros(shape)
+    if kind == "notes":  # the notes' example: values over [-1000, 2000], window (-600, 500)
+        low, span, value_range = -600.0, 1100.0, (-600, 500)
+        where = torch.rand(shape, generator=gen, dtype=torch.float64) * 3000 / 1100 - 400 / 1100
+    elif kind == "own range":  # the image's own min and max: a pixel at each end
+        low, span, value_range = rng.uniform(-20, 20), rng.uniform(1, 60), None
+        where = torch.rand(shape, generator=gen, dtype=torch.float64)
+        first, last = rng.sample(range(where.numel()), 2)
+        where.view(-1)[first], where.view(-1)[last] = 0.0, 1.0
+    else:  # a window inside the values: some fall below or above it
+        low, span = rng.uniform(-20, 20), rng.uniform(1, 60)
+        value_range = (low, low + span)
+        where = torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 0.5
+    return (low + where * span).float(), value_range, where.clamp(0, 1).float()
 
 
 @pytest.mark.exercise("02.3", points=3)
 @pytest.mark.parametrize("kind, c", [("notes", 3), ("own range", 3), ("own range", 1), ("window", 3),
                                      ("window", 3), ("window", 1), ("constant", 3)])
 def test_normalize_image_matches_make_grid(rng, kind, c):
-    img, value_range = normalize_case(rng, kind, c)
-    want = make_grid_normalized(img, value_range)
+    img, value_range, want = normalize_case(rng, kind, c)
     got = lesson.normalize_image(img.clone(), value_range)
     case = f"{kind}: image of shape {tuple(img.shape)} over [{img.min():.3g}, {img.max():.3g}], value_range={value_range}"
     assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
@@ -191,7 +192,7 @@ def test_normalize_image_matches_make_grid(rng, kind, c):
 @pytest.mark.exercise("02.3", points=1)
 @pytest.mark.parametrize("kind", ["notes", "own range", "window"])
 def test_normalize_image_leaves_input_unchanged(rng, kind):
-    img, value_range = normalize_case(rng, kind)
+    img, value_range, _ = normalize_case(rng, kind)
     before = img.clone()
     lesson.normalize_image(img, value_range)
     assert torch.equal(img, before), f"normalize_image changed its input ({kind}, value_range={value_range}): " \

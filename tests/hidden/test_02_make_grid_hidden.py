@@ -1,16 +1,37 @@
-"""Lesson 02's hidden checks: what 02.6's findings say, against the answer key (tests/keys/), which never ships.
-The public check (tests/graded/) sees only their form."""
+"""Lesson 02's hidden checks: 02.3 against make_grid itself, on images of other shapes and spreads than the public
+ones; what 02.6's findings say, against the answer key (tests/keys/), which never ships (the public check sees only
+their form)."""
 import hashlib
 import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
 from tbcourse.settings import FACES, KEYS
 
 lesson = StudentLesson("02_make_grid")
+
+
+@pytest.mark.exercise("02.3", points=1)
+@pytest.mark.parametrize("case", range(4))
+def test_normalize_image_is_make_grids(rng, case):
+    gen = torch.Generator().manual_seed(rng.randrange(2**31))
+    c, h, w = rng.choice([1, 3, 4]), rng.randint(1, 40), rng.randint(2, 40)
+    img = torch.randn(c, h, w, generator=gen) * 10 ** rng.uniform(-2, 3) + rng.uniform(-100, 100)
+    value_range = None if case % 2 else tuple(sorted(rng.uniform(-3, 3) * float(img.std()) + float(img.mean())
+                                                     for _ in range(2)))
+    own = img.clone()
+    want = make_grid(own.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[:c]
+    got = lesson.normalize_image(img, value_range)
+    assert torch.equal(img, own), "normalize_image changed its input"
+    assert isinstance(got, torch.Tensor) and got.shape == want.shape, f"expected a tensor of shape {tuple(want.shape)}"
+    assert (got.float() - want).abs().max() <= 1e-4, \
+        f"image of shape {(c, h, w)} over [{own.min():.4g}, {own.max():.4g}], value_range={value_range}: " \
+        f"differs from make_grid's by up to {(got.float() - want).abs().max():.3g}"
 
 
 def answer_key() -> dict:
