@@ -43,7 +43,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from tbcourse.authoring.release import leaks, release
+from tbcourse.authoring.leaks import leaks
+from tbcourse.authoring.release import release
 from tbcourse.grading import unprivileged
 from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GRADESCOPE_ROOT, GRADESCOPE_SCHEMA,
                                HIDDEN_TESTS, KEYS, LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON,

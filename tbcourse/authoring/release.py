@@ -19,8 +19,8 @@ their work with, and nothing that gives an answer away:
 
 Not ``solutions/``, the hidden checks (``tests/hidden/``), the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
 ``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
-DEST is searched for the lines of the answers; any found are listed and the command fails: that release
-must not go out.
+DEST is searched for the answers (``tbcourse.authoring.leaks``: their lines, and their recipes in other words);
+any found are listed and the command fails: that release must not go out.
 """
 import argparse
 import json
@@ -29,7 +29,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from tbcourse.authoring.build import BEGIN, END, lesson_text, strip_solutions
+from tbcourse.authoring.build import lesson_text
+from tbcourse.authoring.leaks import leaks
 from tbcourse.grading.manifest import exercises, graded_points, hidden_checks
 from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRADED_TESTS, HIDDEN_SUMMARY, LESSONS,
                                MANIFEST, PACKAGE, PHOTO, ROOT, SOLUTIONS, SYLLABUS, TESTED_PINS, TESTED_PYTHON,
@@ -41,7 +42,6 @@ COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.
           ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 DATA_MAKING = "## How the data is made (instructors)"
-MIN_CHARS = 20  # a shorter line of an answer (`return rows`) tells too little to be worth a search
 CHECK_MINUTES = 1  # an exercise's step of the Classroom workflow only reads reports/grade.json
 
 
@@ -132,38 +132,6 @@ def release(dest: Path) -> None:
         target.write_text(text, encoding="utf-8")
 
 
-def solution_lines() -> dict[str, str]:
-    """Each line of an answer worth searching for -> where it is (``solutions/NN_topic.py:line``): at least
-    MIN_CHARS long once stripped, and not something the lessons show anyway (``with torch.no_grad():``)."""
-    shown, lines = "", {}
-    for name in lesson_names():
-        path = SOLUTIONS / f"{name}.py"
-        source = read(path)
-        shown += strip_solutions(source)
-        inside = False
-        for number, line in enumerate(source.splitlines(), start=1):
-            if BEGIN.match(line) or END.match(line):
-                inside = bool(BEGIN.match(line))
-            elif inside and len(line.strip()) >= MIN_CHARS:
-                lines.setdefault(line.strip(), f"{path.relative_to(ROOT)}:{number}")
-    return {line: where for line, where in lines.items() if line not in shown}
-
-
-def leaks(dest: Path) -> list[str]:
-    """Each line of a file in ``dest`` (its .git left out) holding a line of an answer:
-    ``file:line: 'the answer's line' (solutions/NN_topic.py:line)``."""
-    answers, found = solution_lines(), []
-    for path in sorted(p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:  # the images
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            found += [f"{path.relative_to(dest)}:{number}: {answer!r} ({where})"
-                      for answer, where in answers.items() if answer in line]
-    return found
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path, help="a new or empty folder outside the course")
@@ -177,7 +145,7 @@ def main(argv=None) -> int:
     release(dest)
     found = leaks(dest)
     if found:
-        print(f"error: the release in {dest} holds {len(found)} lines of answers; do not hand it out:",
+        print(f"error: the release in {dest} holds {len(found)} pieces of answers; do not hand it out:",
               *found, sep="\n  ", file=sys.stderr)
         return 1
     print(f"wrote the student repository {dest}; next: cd {dest} && git init && git add -A && git commit")

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from tbcourse.authoring.release import leaks, main, release, solution_lines
+from tbcourse.authoring.leaks import leaks, solution_lines
+from tbcourse.authoring.release import main, release
 from tbcourse.grading.manifest import exercises, graded_points, hidden_checks
 from tbcourse.settings import GRADED_TESTS, HIDDEN_SUMMARY, KEYS, ROOT, SOLUTIONS, lesson_names
 
@@ -98,7 +99,20 @@ def test_no_line_of_an_answer_is_anywhere_in_the_release(released):
 def test_a_line_of_an_answer_is_found_and_placed(tmp_path):
     answer, where = next(iter(solution_lines().items()))
     (tmp_path / "hints.toml").write_text(f'[a]\nhint = "Try {answer} here"\n', encoding="utf-8")
-    assert leaks(tmp_path) == [f"hints.toml:2: {answer!r} ({where})"]
+    found = leaks(tmp_path)
+    assert found[0] == f"hints.toml:2: {answer!r} ({where})", found
+    assert all(line.startswith("hints.toml:2: recipe ") for line in found[1:]), found  # the same line, in tokens
+
+
+@pytest.mark.parametrize("recipe", [
+    "TODO(06.4): n_params * bytes_per_param / 1024**2",  # the stubs as they were: each is its answer
+    "TODO(03.2): make_grid of w[out_idx].unsqueeze(1), nrow=c_in, normalize=True, scale_each=True",
+    "then `(x - low) / max(high - low, 1e-5)`; the input is left unchanged",  # the syllabus's 02.3
+])
+def test_a_recipe_in_other_words_is_found(tmp_path, recipe):
+    (tmp_path / "notes.md").write_text(f"# Notes\n\n{recipe}\n", encoding="utf-8")
+    found = leaks(tmp_path)
+    assert found and all(line.startswith("notes.md:3: recipe ") for line in found), found
 
 
 def test_the_release_is_a_git_repository_with_nothing_left_out(released, repository):
