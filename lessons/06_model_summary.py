@@ -199,8 +199,9 @@ if __name__ == "__main__":
         with section():
             print("output_shapes:   ", output_shapes(lenet, (3, 32, 32)))
         with section():
-            print(f"params size: {params_size_mb(61326):.4f} MB of 1024**2 bytes (torchsummary), "
-                  f"{stats.total_param_bytes / 1e6:.4f} MB of 10**6 bytes (torchinfo)")
+            print(f"params size: torchsummary's {params_size_mb(61326):.4f} MB, of 1024**2 bytes (its table above "
+                  f"rounds it to two decimals); torchinfo's {stats.total_param_bytes / 10**6:.4f} MB, of 10**6 "
+                  f"bytes (its table: {stats.total_param_bytes / 10**6:.2f})")
         with section():
             alexnet = torchvision.models.alexnet(weights=None)
             print("AlexNet, torchsummary:", summary_totals(alexnet, (3, 224, 224)),

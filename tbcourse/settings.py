@@ -31,6 +31,7 @@ HINTS_SEEN = REPORTS / "hints.json"  # how many hint levels a student has seen, 
 PROGRESS = REPORTS / "progress.json"  # the latest result of every exercise graded, across runs (make progress)
 RUNS = ROOT / "runs"
 VENV = ROOT / ".venv"  # the course's own Python environment (python -m tbcourse setup, make)
+VENV_STAMP = VENV / ".installed"  # written once the venv is complete: make's targets build it only without one
 MANIFEST = ROOT / "exercises.toml"
 SYLLABUS = ROOT / "docs" / "syllabus.md"
 
