@@ -17,7 +17,7 @@ from tbcourse.settings import CLASSROOM_WORKFLOW, SOLUTIONS, lesson_names
 
 COMMAND_GRADER = "education/autograding-command-grader@v1"
 REPORTER = "education/autograding-grading-reporter@v1"
-POINTS = graded_points()
+POINTS = graded_points(hidden=False)  # the workflow runs in the student's repository: the public checks only
 
 
 @pytest.fixture(scope="module")
