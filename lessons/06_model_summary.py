@@ -114,7 +114,7 @@ def output_shapes(model, input_size):
 
 # %%
 def summary_totals(model, input_size):
-    """{"total", "trainable", "params_mb"} parsed from torchsummary.summary(model, input_size, device="cpu")."""
+    """torchsummary's totals for `model` and `input_size`, run on the CPU: {"total", "trainable", "params_mb"}."""
     raise NotImplementedError('TODO(06.3): return torchsummary\'s totals for this model as numbers, {"total": int, "trainable": int, "params_mb": float} (section \'Reading torchsummary\'s totals\')')
 
 

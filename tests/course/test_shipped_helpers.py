@@ -82,7 +82,8 @@ def cases():
 
 
 CASES = cases()
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap: sudo apt-get install bubblewrap")
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
+                                reason="needs bubblewrap: sudo apt-get install bubblewrap")
 
 
 @pytest.fixture(scope="module")

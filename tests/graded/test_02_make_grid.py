@@ -1,6 +1,7 @@
 """Lesson 02: make_grid. Expectations come from torchvision's make_grid, a batch put together here from
 the documented rules of ImageFolder, Resize and the shuffling DataLoader, real event files decoded with Pillow,
-and for 02.3 images made from the answer chosen first (the hidden checks compare with make_grid itself). 02.6's findings are checked here for their form only; their content is a hidden check."""
+and for 02.3 images made from the answer chosen first (the hidden checks compare with make_grid itself).
+02.6's findings are checked here for their form only; their content is a hidden check."""
 
 import numpy as np
 import pytest

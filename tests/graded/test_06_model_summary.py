@@ -124,7 +124,8 @@ ALEXNET_COUNTS = {"features.0": 23296, "features.3": 307392, "features.6": 66393
 ALEXNET_SHAPES = {
     **{f"features.{k}": (-1, 64, 55, 55) for k in (0, 1)}, "features.2": (-1, 64, 27, 27),
     **{f"features.{k}": (-1, 192, 27, 27) for k in (3, 4)}, "features.5": (-1, 192, 13, 13),
-    **{f"features.{k}": (-1, 384, 13, 13) for k in (6, 7)}, **{f"features.{k}": (-1, 256, 13, 13) for k in (8, 9, 10, 11)},
+    **{f"features.{k}": (-1, 384, 13, 13) for k in (6, 7)},
+    **{f"features.{k}": (-1, 256, 13, 13) for k in (8, 9, 10, 11)},
     "features.12": (-1, 256, 6, 6), "avgpool": (-1, 256, 6, 6), "classifier.0": (-1, 9216),
     **{f"classifier.{k}": (-1, 4096) for k in range(1, 6)}, "classifier.6": (-1, 1000)}
 LENET_SHAPES = {"conv1": (-1, 6, 28, 28), "conv2": (-1, 16, 10, 10), "fc1": (-1, 120), "fc2": (-1, 84), "fc3": (-1, 2)}
