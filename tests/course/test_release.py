@@ -129,10 +129,10 @@ def test_the_students_makefile_has_only_their_targets(released):
     listed = subprocess.run(["make", "help"], cwd=released, capture_output=True, text=True, check=True).stdout
     assert set(re.findall(r"^  make (\w+)", listed, re.M)) == STUDENT_TARGETS, listed
     readme = (released / "README.md").read_text(encoding="utf-8")
-    for command in ("py -3.11 -m tbcourse setup", "python3 -m tbcourse setup", "python -m tbcourse test --lesson 01",
-                    "python -m tbcourse watch --lesson 01", "python -m tbcourse hint 01.2", "python -m tbcourse progress",
-                    "python -m tbcourse run --lesson 01", "python -m tbcourse tensorboard", "Open in a dev container",
-                    "git push"):
+    for command in ("py -3.11 -m tbcourse setup", "python3 -m tbcourse setup", "python3 -m tbcourse test --lesson 01",
+                    "python3 -m tbcourse watch --lesson 01", "python3 -m tbcourse hint 01.2",
+                    "python3 -m tbcourse progress", "python3 -m tbcourse run --lesson 01",
+                    "python3 -m tbcourse tensorboard", "Open in a dev container", "git push"):
         assert command in readme, f"the students' README does not say {command!r}"
     assert "## Troubleshooting" in readme and all(f"\n| {name[:2]} | " in readme for name in lesson_names())
 
