@@ -20,6 +20,8 @@ from tbcourse.settings import ROOT, SOLUTIONS, lesson_of
 LOOSE = {
     "01.1": ('writer.add_image("fake_img", torch.rand(size, size, 3), 5, dataformats="HWC")',
              'writer.add_image("fake_img", torch.rand(size, size, 3), 5)', "step 5"),  # step 5 read as CHW
+    "01.1 grey": ('writer.add_image("fake_img", torch.randn(3, size, size), 1)',  # half black, not one in eight
+                  'writer.add_image("fake_img", torch.randn(1, size, size).repeat(3, 1, 1), 1)', "one pixel in eight"),
     "01.1 HW": ('writer.add_image("fake_img", torch.rand(size, size), 4, dataformats="HW")',
                 'writer.add_image("fake_img", torch.rand(1, size, size), 4)', "dataformats 'HW'"),  # same picture
     "01.2": ("* 255).clip(0, 255).astype(np.uint8)", "* 255).clip(0, 255).round().astype(np.uint8)",
