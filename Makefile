@@ -81,6 +81,7 @@ autograder-check: autograder ## run the zip as Gradescope would on SUBMISSION=di
 	$(PY) -m tbcourse.platforms.gradescope_bundle check $(call q,$(SUBMISSION)) \
 		$(if $(AUTOGRADER_ROOT),--root $(call q,$(AUTOGRADER_ROOT))) $(if $(SETUP),--setup) $(if $(MEMORY_MB),--memory-mb $(MEMORY_MB))
 
-clean: ## remove logs, reports and caches (keeps .venv)
-	rm -rf runs reports .pytest_cache
+clean: ## remove logs, reports and caches (keeps .venv, your progress and the hints seen)
+	rm -rf runs .pytest_cache
+	find reports -mindepth 1 -not -name progress.json -not -name hints.json -delete 2>/dev/null || true
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -9,12 +9,11 @@ Outputs (rewritten from scratch on every run, deterministic):
     data/faces/{train,valid}/{face,not_face}/img_NNNN.png   25x25 grayscale
     data/photos/astronaut.png                              256x256 RGB
     tests/keys/faces_review.json                           answer key (instructors)
-    tests/graded/keys/02.6.json                            its salted digests (what 02.6 checks)
 
 The faces set contains deliberate faults for lesson 02's data-review
 exercise: 3 train images filed under the wrong class, and 3 train images
-copied into valid/ (a train/valid leak). The key lists them; the graded
-tests, which students get, hold only digests of its lists.
+copied into valid/ (a train/valid leak). The key lists them; only the
+hidden checks (tests/hidden/), which students never get, read it.
 """
 
 import json
@@ -33,14 +32,10 @@ N_MISFILED_NONFACES = 1  # non-faces filed under train/face
 N_LEAKED = 3  # train images copied into valid/ of the same class
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from tbcourse.settings import FACES, GRADED_TESTS, KEYS, PHOTO, ROOT  # noqa: E402 - the course's one layout
-
-sys.path.insert(0, str(GRADED_TESTS))
-from digests import digest_key, key_file  # noqa: E402 - the graded tests' one digest rule
+from tbcourse.settings import FACES, KEYS, PHOTO, ROOT  # noqa: E402 - the course's one layout
 
 PHOTOS = PHOTO.parent
 KEY = KEYS / "faces_review.json"
-DIGESTS = key_file("02.6")
 
 CLASSES = ["face", "not_face"]
 
@@ -102,16 +97,13 @@ def main():
     }
     KEY.parent.mkdir(parents=True, exist_ok=True)
     KEY.write_text(json.dumps(key, indent=2) + "\n")
-    DIGESTS.parent.mkdir(parents=True, exist_ok=True)
-    checked = {name: key[name] for name in ("mislabeled", "leaked")}  # what 02.6 grades
-    DIGESTS.write_text(json.dumps(digest_key(checked, SEED), indent=2) + "\n")
 
     for split in ["train", "valid"]:
         for c in CLASSES:
             n = len(list((FACES / split / c).glob("*.png")))
             print(f"faces/{split}/{c}: {n} images")
     print(f"photos/astronaut.png: {astronaut.size} {astronaut.mode}")
-    print(f"answer key: {KEY.relative_to(ROOT)}, its digests: {DIGESTS.relative_to(ROOT)}")
+    print(f"answer key: {KEY.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

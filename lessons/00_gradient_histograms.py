@@ -45,7 +45,7 @@ from tbcourse.kit.paths import FACES, run_dir
 # %%
 def log_weights_and_grads(writer, model, epoch):
     """Histogram of every parameter (tag "<name>_data") and of every existing gradient ("<name>_grad")."""
-    raise NotImplementedError('TODO(00.1): histogram of each named parameter ("<name>_data") and of its .grad if any ("<name>_grad")')
+    raise NotImplementedError('TODO(00.1): log each named parameter as a histogram under "<name>_data" and, when it has a gradient, the gradient under "<name>_grad", at step epoch (section \'Recap: add_histogram\')')
 
 
 # %% [markdown]
@@ -84,12 +84,12 @@ def log_weights_and_grads(writer, model, epoch):
 # %%
 def grad_norms(model):
     """{parameter name: L2 norm of its gradient}, named_parameters() order; no gradient -> left out."""
-    raise NotImplementedError('TODO(00.2): {name: L2 norm of p.grad as a float} in named_parameters() order, skip p.grad None')
+    raise NotImplementedError("TODO(00.2): return {parameter name: L2 norm of its gradient, as a Python float}, in the model's own parameter order, leaving out parameters without a gradient (section 'Reading the last layer's weight_grad')")
 
 
 def first_to_last_ratio(norms):
     """Among the keys ending in "weight", in dict order: norm of the first / norm of the last."""
-    raise NotImplementedError('TODO(00.3): keep the values whose key ends with "weight" (dict order), return first / last')
+    raise NotImplementedError('TODO(00.3): return the first weight\'s norm divided by the last weight\'s, where a weight is a key ending in "weight" and first and last follow the dict\'s order (section \'Reading the last layer\'s weight_grad\')')
 
 
 # %% [markdown]

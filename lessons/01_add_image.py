@@ -52,7 +52,7 @@ from tbcourse.kit.paths import run_dir
 # %%
 def log_note_images(writer, size=512):
     """Log the notes' five images under the tag "fake_img" at steps 1..5 (see the table above)."""
-    raise NotImplementedError('TODO(01.1): log the five images of the table above under tag "fake_img", steps 1 to 5')
+    raise NotImplementedError('TODO(01.1): log the five images of the table in section \'The notes\' five steps\' under tag "fake_img" at steps 1 to 5, each in the layout its row names')
 
 
 # %% [markdown]
@@ -93,7 +93,7 @@ def log_note_images(writer, size=512):
 # %%
 def displayed_pixels(img, dataformats="CHW"):
     """The uint8 pixels, (H, W, 3) or (H, W, 4), that add_image(tag, img, dataformats=...) stores."""
-    raise NotImplementedError('TODO(01.2): predict the stored pixels: to numpy, to HWC, 1 channel -> 3, scale by dtype, clip, cast')
+    raise NotImplementedError("TODO(01.2): return the uint8 (H, W, 3) or (H, W, 4) array that add_image stores for img with this dataformats, exact to the pixel (section 'The scaling rule')")
 
 
 # %% [markdown]
@@ -108,7 +108,7 @@ def displayed_pixels(img, dataformats="CHW"):
 # %%
 def as_displayable(img):
     """Return a tensor that add_image shows as the [0, 255]-valued float CHW image `img`."""
-    raise NotImplementedError('TODO(01.3): return a tensor that add_image shows as `img` (values in [0, 255]) rounded')
+    raise NotImplementedError("TODO(01.3): return a new tensor that add_image shows as img rounded to whole pixel values, img left unchanged (section 'Showing an image that is already in [0, 255]')")
 
 
 # %% [markdown]

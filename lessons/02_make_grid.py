@@ -54,15 +54,17 @@ from tbcourse.kit.paths import FACES, run_dir
 # ### The shape of a grid
 #
 # Every image gets `padding` pixels on its top and left, and the grid gets one more `padding` strip
-# at the bottom and the right. So with `cols = min(nrow, n)` and `rows = ceil(n / cols)`, the grid is
-# `(C, rows * (h + padding) + padding, cols * (w + padding) + padding)`. Two special cases, both
+# at the bottom and the right; `nrow` images make a row, and a last row that is not full still takes a
+# row's height. Worked through once: 10 images of 3 × 20 × 30 with `nrow=4` and `padding=1` make rows of
+# 4, 4 and 2, so three rows of 21 pixels plus the bottom strip, 64, and four columns of 31 plus the
+# right strip, 125: a `(3, 64, 125)` grid. With `nrow=12` the same 10 images make one row. Two special cases, both
 # straight from the source of `make_grid`: a single-channel batch is repeated into 3 channels (so it
 # shows grey), and a batch of **one** image is returned as that image, with no padding at all.
 
 # %%
 def grid_shape(n, c, h, w, nrow=8, padding=2):
     """The (C, H, W) shape make_grid returns for a batch of shape (n, c, h, w), without calling it."""
-    raise NotImplementedError("TODO(02.1): return the (C, H, W) of make_grid's output; mind n == 1 and c == 1")
+    raise NotImplementedError("TODO(02.1): return the (C, H, W) shape make_grid gives for these arguments, its special cases included, without building a grid (section 'The shape of a grid')")
 
 
 # %% [markdown]
@@ -83,16 +85,17 @@ def grid_shape(n, c, h, w, nrow=8, padding=2):
 # %%
 def load_batch(root, batch_size=16, size=(32, 32), seed=0):
     """The first batch (images, labels) of a shuffled, seeded DataLoader over ImageFolder(root)."""
-    raise NotImplementedError('TODO(02.2): ImageFolder with Resize(size) + ToTensor, a DataLoader shuffled by a Generator seeded with seed; return its first batch')
+    raise NotImplementedError("TODO(02.2): return the first (images, labels) batch of the image folder root, each picture resized to size, in an order that depends only on seed (section 'Loading a batch to look at')")
 
 
 # %% [markdown]
 # ### normalize and value_range — 标准化 and 标准化范围
 #
 # With `normalize=True`, `make_grid` first **clamps** the values to `(low, high)` and then maps that
-# interval onto **[0, 1]**: `(x - low) / max(high - low, 1e-5)` (the `1e-5` keeps a constant image
-# from dividing by zero). `(low, high)` is `value_range` when you give one, otherwise the tensor's
-# own min and max: the whole batch's, or with `scale_each=True` each image's.
+# interval onto **[0, 1]**, in a straight line: `low` to 0, `high` to 1, the middle to 0.5. An
+# interval of width 0 (a constant image) would divide by zero; `make_grid` divides by no less than
+# `1e-5` instead, so such an image comes out all 0. `(low, high)` is `value_range` when you give one,
+# otherwise the tensor's own min and max: the whole batch's, or with `scale_each=True` each image's.
 #
 # The notes say normalisation maps the values "to 0–255". It does not: `make_grid` stops at [0, 1],
 # and it is `add_image` that multiplies a float image by 255 on the way to the PNG (lesson 01's
@@ -110,7 +113,7 @@ def load_batch(root, batch_size=16, size=(32, 32), seed=0):
 # %%
 def normalize_image(img, value_range=None):
     """What make_grid(normalize=True, value_range=value_range) does to one image, as a new tensor."""
-    raise NotImplementedError("TODO(02.3): clamp to (low, high) = value_range or the image's own (min, max), then (x - low) / max(high - low, 1e-5); leave img unchanged")
+    raise NotImplementedError("TODO(02.3): return a new tensor: img as make_grid's normalize shows it, over value_range or else the image's own range, img left unchanged (section 'normalize and value_range')")
 
 
 # %% [markdown]
@@ -136,7 +139,7 @@ def normalize_image(img, value_range=None):
 # %%
 def log_grid_options(writer, images):
     """Log one make_grid of `images` per tag of the table above, all at step 0."""
-    raise NotImplementedError('TODO(02.4): six writer.add_image calls at step 0, one make_grid of images per tag of the table')
+    raise NotImplementedError("TODO(02.4): log one grid of images per tag of the table in section 'The notes' grid and its options', made with that row's options, all at step 0")
 
 
 # %% [markdown]
@@ -168,7 +171,7 @@ def log_grid_options(writer, images):
 # %%
 def find_duplicates(a, b):
     """Every (i, j), sorted, for which image a[i] is exactly equal to image b[j]."""
-    raise NotImplementedError('TODO(02.5): compare every a[i] with every b[j] (flatten, broadcast, all equal); return the sorted (i, j) pairs as tuples')
+    raise NotImplementedError("TODO(02.5): return every (i, j) for which image a[i] is exactly equal to image b[j], as a sorted list of tuples of ints (section 'Reviewing data')")
 
 
 # %% [markdown]
@@ -196,7 +199,7 @@ def find_duplicates(a, b):
 # %%
 def review_findings():
     """What you found in data/faces: {"mislabeled": [...], "leaked": [...]}, sorted relative paths."""
-    raise NotImplementedError('TODO(02.6): look at the review grids and at find_duplicates\' output; return {"mislabeled": [...], "leaked": [...]} with sorted paths like "train/face/img_0000.png"')
+    raise NotImplementedError('TODO(02.6): return what your review found, {"mislabeled": [...], "leaked": [...]}, each a sorted list of paths relative to the data set\'s root (section \'Your findings\')')
 
 
 # %% [markdown]

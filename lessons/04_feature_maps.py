@@ -60,7 +60,7 @@ CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
 # %%
 def load_image(path, size=224):
     """The image at `path` as a (1, 3, size, size) tensor, normalised with ImageNet's statistics."""
-    raise NotImplementedError('TODO(04.1): RGB, Resize((size, size)), ToTensor(), Normalize(ImageNet mean, std), batch dim')
+    raise NotImplementedError("TODO(04.1): return the picture at path as AlexNet takes it: a (1, 3, size, size) float tensor prepared as section '1. The input' describes")
 
 
 # %% [markdown]
@@ -77,29 +77,29 @@ def load_image(path, size=224):
 # %%
 def conv1_feature_maps(model, img):
     """The output of model.features[0] on img, computed without gradient tracking."""
-    raise NotImplementedError('TODO(04.2): run model.features[0] on img inside torch.no_grad()')
+    raise NotImplementedError("TODO(04.2): return conv1's feature maps of img, computed without building a gradient graph (section '2. conv1's feature maps')")
 
 
 # %% [markdown]
 # ## 3. One grid of 64 maps — 预处理：transpose
 #
 # `make_grid` takes a batch of images B × C × H × W. The maps come as **one** image with 64 channels,
-# `(1, 64, 55, 55)`; we want 64 one-channel images, `(64, 1, 55, 55)`: swap dimensions 0 and 1. Then
-# `make_grid(..., nrow=8, normalize=True, scale_each=True)` gives 8 rows of 8 grey tiles, each map
-# stretched to its own min…max: `(3, 8·57 + 2, 8·57 + 2) = (3, 458, 458)`.
+# `(1, 64, 55, 55)`; we want 64 one-channel images, `(64, 1, 55, 55)`: the first two dimensions
+# change places. Then a grid of 8 a row, each map stretched to its own min…max, gives 8 rows of 8 grey
+# tiles: `(3, 8·57 + 2, 8·57 + 2) = (3, 458, 458)`.
 #
 # **The notes' pitfall: `transpose_`.** The original code writes `fmap_1.transpose_(0, 1)`. The
 # trailing underscore means *in place*: it changes `fmap_1` itself, which is `(64, 1, 55, 55)` from
 # then on. Inside a function that means the caller's tensor silently changes shape — call the
 # function twice on the same maps and the second call transposes them back to `(1, 64, 55, 55)`: one
-# 64-channel "image", which `add_image` cannot show. `fmap.transpose(0, 1)` (no underscore) returns
-# a *view* with the dimensions swapped and leaves `fmap` alone; `make_grid` copies before it
+# 64-channel "image", which `add_image` cannot show. `transpose` without the underscore returns
+# a *view* with the dimensions swapped and leaves the tensor alone; `make_grid` copies before it
 # normalises, so the view is never written to.
 
 # %%
 def feature_map_grid(fmap, nrow=8):
     """Tile the maps of a (1, C, H, W) tensor as C grey images, each scaled to its own range."""
-    raise NotImplementedError('TODO(04.3): (1, C, H, W) -> (C, 1, H, W) leaving fmap alone; make_grid(normalize, scale_each)')
+    raise NotImplementedError("TODO(04.3): return one grid of the maps in fmap, each map a grey tile scaled to its own range, nrow tiles a row, fmap left unchanged (section '3. One grid of 64 maps')")
 
 
 # %% [markdown]
@@ -110,7 +110,7 @@ def feature_map_grid(fmap, nrow=8):
 # %%
 def log_feature_maps(writer, model, img):
     """Log the grid of conv1's feature maps on img under "feature map in conv1", step 322."""
-    raise NotImplementedError('TODO(04.4): add_image of the grid of conv1\'s maps, tag "feature map in conv1", step 322')
+    raise NotImplementedError('TODO(04.4): log the grid of conv1\'s feature maps of img under tag "feature map in conv1" at step 322 (section \'4. Logging the grid\')')
 
 
 # %% [markdown]
@@ -133,12 +133,12 @@ def log_feature_maps(writer, model, img):
 # `create_feature_extractor` has the same trap: asked for "features.0" together with a later layer, it
 # returns the tensor that the ReLU in between overwrote (asked for "features.0" alone, it prunes the
 # ReLU and is right; the course's own tests show all three). With hooks the cure is
-# simple: store `output.detach().clone()`, a copy taken at the moment the hook runs.
+# simple: store a copy of the output, taken at the moment the hook runs, with no gradient graph.
 
 # %%
 def feature_maps(model, img, layers):
     """{name: output} of the named submodules of `model`, collected in one forward pass on img."""
-    raise NotImplementedError('TODO(04.5): hooks that store a clone of each named output; one model(img); remove the hooks')
+    raise NotImplementedError("TODO(04.5): return {name: output} for each layer named in layers, all from a single forward pass, each output as its layer produced it (section '5. Deeper layers in one pass')")
 
 
 # %% [markdown]

@@ -91,7 +91,7 @@ def quiet_jit_deprecation():
 
 def log_graph(writer, model, input_size=(1, 3, 32, 32)):
     """add_graph of `model`, traced on a random input of shape `input_size`."""
-    raise NotImplementedError('TODO(05.1): writer.add_graph(model, random input of input_size), inside quiet_jit_deprecation()')
+    raise NotImplementedError("TODO(05.1): log model's graph, traced on a random input of shape input_size, with torch's jit deprecation warning and only it kept quiet (section 'How it works, and the warning you will see')")
 
 
 # %% [markdown]
@@ -126,7 +126,7 @@ def log_graph(writer, model, input_size=(1, 3, 32, 32)):
 # %%
 def graph_modules(logdir):
     """The dotted names of the submodules that appear in the node scopes of the graph under `logdir`."""
-    raise NotImplementedError("TODO(05.2): read the GraphDef; collect the dotted prefixes of each node's leading Type[name] parts")
+    raise NotImplementedError("TODO(05.2): return the set of dotted names of the submodules that appear in the graph stored under logdir (section 'Reading a graph back')")
 
 
 # %% [markdown]

@@ -70,11 +70,12 @@ from tbcourse.kit.paths import run_dir
 #
 # ## Counting parameters yourself
 #
-# Each layer's own parameters are in `module.parameters(recurse=False)`. For the total, one
-# question matters: is a parameter shared? Two layers can hold **the same** `Parameter` (tied
-# weights), and one layer can run twice. `model.parameters()` yields every parameter object once,
-# so `sum(p.numel() for p in model.parameters())` is the true count — frozen parameters
-# (`requires_grad=False`) included: they are still in the model and in its file.
+# A layer's own parameters are those it holds itself, not its children's: `parameters()` takes an
+# argument that says which (see its documentation). For the total, one question matters: is a
+# parameter shared? Two layers can hold **the same** `Parameter` (tied weights), and one layer can
+# run twice. `model.parameters()` yields every parameter object once, so counting the elements of
+# what it yields gives the true count — frozen parameters (`requires_grad=False`) included: they are
+# still in the model and in its file.
 #
 # LeNet(2) by hand: conv1 `6·3·5·5 + 6 = 456`, conv2 `16·6·5·5 + 16 = 2,416`, fc1
 # `120·400 + 120 = 48,120`, fc2 `84·120 + 84 = 10,164`, fc3 `2·84 + 2 = 170`: 61,326 in all.
@@ -82,7 +83,7 @@ from tbcourse.kit.paths import run_dir
 # %%
 def count_parameters(model):
     """{qualified name: own parameter count} for each submodule owning parameters, plus "total"."""
-    raise NotImplementedError('TODO(06.1): own counts (parameters(recurse=False)) per named module; "total" over model.parameters()')
+    raise NotImplementedError('TODO(06.1): return {qualified name: number of parameters the module holds itself} for every module that holds any, plus "total" with each distinct parameter counted once (section \'Counting parameters yourself\')')
 
 
 # %% [markdown]
@@ -96,7 +97,7 @@ def count_parameters(model):
 # %%
 def output_shapes(model, input_size):
     """{qualified name of each leaf module: output shape with the batch dimension as -1}, one forward pass."""
-    raise NotImplementedError('TODO(06.2): hook every leaf module, run a batch of 2, record (-1, *shape[1:]), remove the hooks')
+    raise NotImplementedError("TODO(06.2): return {qualified name of each leaf module: its output shape as a tuple of ints, the batch dimension as -1}, from one forward pass (section 'Output shapes with forward hooks')")
 
 
 # %% [markdown]
@@ -113,8 +114,8 @@ def output_shapes(model, input_size):
 
 # %%
 def summary_totals(model, input_size):
-    """{"total", "trainable", "params_mb"} parsed from torchsummary.summary(model, input_size, device="cpu")."""
-    raise NotImplementedError("TODO(06.3): capture summary()'s printout (redirect_stdout), parse the three lines (mind the commas)")
+    """torchsummary's totals for `model` and `input_size`, run on the CPU: {"total", "trainable", "params_mb"}."""
+    raise NotImplementedError('TODO(06.3): return torchsummary\'s totals for this model as numbers, {"total": int, "trainable": int, "params_mb": float} (section \'Reading torchsummary\'s totals\')')
 
 
 # %% [markdown]
@@ -124,7 +125,7 @@ def summary_totals(model, input_size):
 # %%
 def params_size_mb(n_params, bytes_per_param=4):
     """Memory of n_params parameters in torchsummary's megabytes (1024**2 bytes)."""
-    raise NotImplementedError('TODO(06.4): n_params * bytes_per_param / 1024**2')
+    raise NotImplementedError("TODO(06.4): return the memory n_params parameters of bytes_per_param bytes take, in the megabytes torchsummary prints (section 'Reading torchsummary's totals')")
 
 
 # %% [markdown]
@@ -198,8 +199,9 @@ if __name__ == "__main__":
         with section():
             print("output_shapes:   ", output_shapes(lenet, (3, 32, 32)))
         with section():
-            print(f"params size: {params_size_mb(61326):.4f} MB of 1024**2 bytes (torchsummary), "
-                  f"{stats.total_param_bytes / 1e6:.4f} MB of 10**6 bytes (torchinfo)")
+            print(f"params size: torchsummary's {params_size_mb(61326):.4f} MB, of 1024**2 bytes (its table above "
+                  f"rounds it to two decimals); torchinfo's {stats.total_param_bytes / 10**6:.4f} MB, of 10**6 "
+                  f"bytes (its table: {stats.total_param_bytes / 10**6:.2f})")
         with section():
             alexnet = torchvision.models.alexnet(weights=None)
             print("AlexNet, torchsummary:", summary_totals(alexnet, (3, 224, 224)),

@@ -45,7 +45,7 @@ from tbcourse.kit.paths import FACES, run_dir
 # %%
 def log_weights_and_grads(writer, model, epoch):
     """Histogram of every parameter (tag "<name>_data") and of every existing gradient ("<name>_grad")."""
-    ### BEGIN SOLUTION 00.1: histogram of each named parameter ("<name>_data") and of its .grad if any ("<name>_grad")
+    ### BEGIN SOLUTION 00.1: log each named parameter as a histogram under "<name>_data" and, when it has a gradient, the gradient under "<name>_grad", at step epoch (section 'Recap: add_histogram')
     for name, p in model.named_parameters():
         writer.add_histogram(f"{name}_data", p, epoch)
         if p.grad is not None:
@@ -89,14 +89,14 @@ def log_weights_and_grads(writer, model, epoch):
 # %%
 def grad_norms(model):
     """{parameter name: L2 norm of its gradient}, named_parameters() order; no gradient -> left out."""
-    ### BEGIN SOLUTION 00.2: {name: L2 norm of p.grad as a float} in named_parameters() order, skip p.grad None
+    ### BEGIN SOLUTION 00.2: return {parameter name: L2 norm of its gradient, as a Python float}, in the model's own parameter order, leaving out parameters without a gradient (section 'Reading the last layer's weight_grad')
     return {name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None}
     ### END SOLUTION
 
 
 def first_to_last_ratio(norms):
     """Among the keys ending in "weight", in dict order: norm of the first / norm of the last."""
-    ### BEGIN SOLUTION 00.3: keep the values whose key ends with "weight" (dict order), return first / last
+    ### BEGIN SOLUTION 00.3: return the first weight's norm divided by the last weight's, where a weight is a key ending in "weight" and first and last follow the dict's order (section 'Reading the last layer's weight_grad')
     weights = [value for key, value in norms.items() if key.endswith("weight")]
     return weights[0] / weights[-1]
     ### END SOLUTION

@@ -52,7 +52,7 @@ from tbcourse.kit.paths import run_dir
 # %%
 def log_note_images(writer, size=512):
     """Log the notes' five images under the tag "fake_img" at steps 1..5 (see the table above)."""
-    ### BEGIN SOLUTION 01.1: log the five images of the table above under tag "fake_img", steps 1 to 5
+    ### BEGIN SOLUTION 01.1: log the five images of the table in section 'The notes' five steps' under tag "fake_img" at steps 1 to 5, each in the layout its row names
     writer.add_image("fake_img", torch.randn(3, size, size), 1)
     writer.add_image("fake_img", torch.ones(3, size, size), 2)
     writer.add_image("fake_img", torch.ones(3, size, size) * 1.1, 3)
@@ -99,7 +99,7 @@ def log_note_images(writer, size=512):
 # %%
 def displayed_pixels(img, dataformats="CHW"):
     """The uint8 pixels, (H, W, 3) or (H, W, 4), that add_image(tag, img, dataformats=...) stores."""
-    ### BEGIN SOLUTION 01.2: predict the stored pixels: to numpy, to HWC, 1 channel -> 3, scale by dtype, clip, cast
+    ### BEGIN SOLUTION 01.2: return the uint8 (H, W, 3) or (H, W, 4) array that add_image stores for img with this dataformats, exact to the pixel (section 'The scaling rule')
     arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
     fmt = dataformats.upper()
     if fmt == "HW":
@@ -126,7 +126,7 @@ def displayed_pixels(img, dataformats="CHW"):
 # %%
 def as_displayable(img):
     """Return a tensor that add_image shows as the [0, 255]-valued float CHW image `img`."""
-    ### BEGIN SOLUTION 01.3: return a tensor that add_image shows as `img` (values in [0, 255]) rounded
+    ### BEGIN SOLUTION 01.3: return a new tensor that add_image shows as img rounded to whole pixel values, img left unchanged (section 'Showing an image that is already in [0, 255]')
     return img.round().clamp(0, 255).to(torch.uint8)
     ### END SOLUTION
 

@@ -64,7 +64,7 @@ from tbcourse.kit.paths import run_dir
 # %%
 def conv_layers(model):
     """Every nn.Conv2d of `model`, in model.modules() order."""
-    ### BEGIN SOLUTION 03.1: return the nn.Conv2d submodules of model.modules(), in order
+    ### BEGIN SOLUTION 03.1: return the model's nn.Conv2d layers, nested ones included, in the order the model lists its modules (section '2. Finding the convolutions')
     return [module for module in model.modules() if isinstance(module, nn.Conv2d)]
     ### END SOLUTION
 
@@ -76,14 +76,14 @@ def conv_layers(model):
 # one `kh × kw` slice per input channel. `make_grid` wants a batch `B × C × H × W`, so there are two
 # ways to cut it.
 #
-# **Split by input channel** (the tag `i_Convlayer_split_in_channel`): take one output channel,
-# `w[o]` of shape `(c_in, kh, kw)`, and add a channel dimension — `w[o].unsqueeze(1)` is
-# `(c_in, 1, kh, kw)`, `c_in` one-channel pictures (make_grid needs BCHW, 这里拓展C维度). With
-# `nrow=c_in` they sit side by side in one row, one grey tile per input channel. This view is honest
+# **Split by input channel** (the tag `i_Convlayer_split_in_channel`): take one output channel, of
+# shape `(c_in, kh, kw)`, and give it the channel dimension make_grid needs: `c_in` one-channel
+# pictures (make_grid needs BCHW, 这里拓展C维度). In one row, they sit side by side, one grey tile
+# per input channel. This view is honest
 # for every layer: each tile is exactly the weights that one input channel meets.
 #
-# **All kernels as RGB** (the tag `i_all`): `w.reshape(-1, 3, kh, kw)` regroups *every* slice of the
-# layer in threes and shows each three as one colour tile. For the first layer that is exactly right:
+# **All kernels as RGB** (the tag `i_all`): regroup *every* slice of the layer, in the weight's own
+# order, in threes, and show each three as one colour tile (a weight of 4 × 6 slices makes 8 tiles). For the first layer that is exactly right:
 # its `c_in` is 3 and the input channels **are** red, green and blue, so every tile is one kernel in
 # the colours it responds to. For any deeper layer it is a fiction: the 64 input channels of conv2
 # are conv1's feature maps, not colours, and since 64 is not a multiple of 3 some tiles even mix the
@@ -104,7 +104,7 @@ def conv_layers(model):
 # %%
 def kernel_grid_split(conv, out_idx):
     """One output channel's kernels, one grey tile per input channel, side by side."""
-    ### BEGIN SOLUTION 03.2: make_grid of w[out_idx].unsqueeze(1), nrow=c_in, normalize=True, scale_each=True
+    ### BEGIN SOLUTION 03.2: return the grid of output channel out_idx: its kernel for each input channel as one grey tile, all in one row, each tile scaled to its own range (section '3. Kernels as pictures')
     weight = conv.weight.detach()
     return make_grid(weight[out_idx].unsqueeze(1), nrow=weight.shape[1], normalize=True, scale_each=True)
     ### END SOLUTION
@@ -112,7 +112,7 @@ def kernel_grid_split(conv, out_idx):
 
 def kernel_grid_all(conv, nrow=8):
     """Every kernel slice of the layer regrouped in threes as RGB tiles; ValueError when impossible."""
-    ### BEGIN SOLUTION 03.3: reshape the weight to (-1, 3, kh, kw) and grid it; ValueError if c_out * c_in % 3
+    ### BEGIN SOLUTION 03.3: return the grid of all the layer's kernel slices taken three at a time as RGB tiles, nrow tiles a row, each scaled to its own range; raise ValueError when the slices cannot be grouped in threes (section '3. Kernels as pictures')
     weight = conv.weight.detach()
     c_out, c_in, kh, kw = weight.shape
     if (c_out * c_in) % 3:
@@ -149,7 +149,7 @@ def kernel_grid_all(conv, nrow=8):
 # %%
 def log_kernels(writer, model, vis_max=1):
     """Split grids (step = output channel) and the all-kernels grid (step 322) of conv layers 0..vis_max."""
-    ### BEGIN SOLUTION 03.4: for conv layers 0..vis_max: split grids at steps 0..c_out-1, the all grid at step 322
+    ### BEGIN SOLUTION 03.4: log, for conv layers 0 to vis_max, every output channel's split grid at the step of its index and the layer's whole grid at step 322, under the tags section '4. Logging them' names
     for i, conv in enumerate(conv_layers(model)[: vis_max + 1]):
         for out_idx in range(conv.out_channels):
             writer.add_image(f"{i}_Convlayer_split_in_channel", kernel_grid_split(conv, out_idx), global_step=out_idx)

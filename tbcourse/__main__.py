@@ -14,6 +14,7 @@ again in the course's .venv. Nothing here needs make, a shell or fork.
 """
 import argparse
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -23,8 +24,8 @@ import venv
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
-from tbcourse.settings import (HINTS_SEEN, LESSONS, ROOT, TESTED_PINS, TORCH_CPU_INDEX, VENV, Settings, lesson_names,
-                               venv_python)
+from tbcourse.settings import (HINTS_SEEN, LESSONS, ROOT, TESTED_PINS, TORCH_CPU_INDEX, VENV, VENV_STAMP, Settings,
+                               lesson_names, venv_python)
 
 TENSORBOARD_PORT = 6006
 
@@ -121,7 +122,9 @@ def setup(dev: bool, torch: str = "auto") -> int:
         if code:
             print(f"error: pip {' '.join(step[:2])} failed (exit code {code}); see its output above", file=sys.stderr)
             return code
-    print(f"the course is set up in {VENV}. Next: python -m tbcourse test (or watch, while you work)")
+    VENV_STAMP.touch()  # make's targets then find the venv built, as `make setup` leaves it
+    launcher = "py -3.11" if os.name == "nt" else "python3"  # as the README's table says it
+    print(f"the course is set up in {VENV}. Next: {launcher} -m tbcourse test (or watch, while you work)")
     return 0
 
 

@@ -3,7 +3,7 @@
 - Folders: where the lessons, solutions, data, graded tests, answer keys, reports and logs live, and the file
   that remembers the hints a student has seen.
 - The lesson naming rule: a lesson is ``NN_topic`` (two digits, an underscore, a topic); its graded
-  tests are ``tests/graded/test_NN_topic.py``.
+  tests are ``tests/graded/test_NN_topic.py`` (public) and ``tests/hidden/test_NN_topic_hidden.py`` (hidden).
 - The environment variables through which the grade driver, pytest, the lessons and the processes
   that run student code talk to each other, and the default limits of a call of student code.
   ``Settings.from_env()`` reads them, ``Settings.env()`` writes them for a child process.
@@ -21,8 +21,9 @@ FACES = DATA / "faces"  # two-class ImageFolder set: train/ and valid/, one fold
 PHOTO = DATA / "photos" / "astronaut.png"  # lesson 04's picture
 LESSONS = ROOT / "lessons"  # the student versions (built from solutions/)
 SOLUTIONS = ROOT / "solutions"  # the one source of every lesson, answers included (never in a student release)
-GRADED_TESTS = ROOT / "tests" / "graded"
-GRADED_KEYS = GRADED_TESTS / "keys"  # what the graded tests check answers against: salted digests, no answers
+GRADED_TESTS = ROOT / "tests" / "graded"  # the public checks: students get them, and run them (make test)
+HIDDEN_TESTS = ROOT / "tests" / "hidden"  # the hidden checks: the instructor's grade only (never in a release)
+HIDDEN_SUMMARY = GRADED_TESTS / "hidden.json"  # in a release: how many hidden checks each exercise has, no more
 KEYS = ROOT / "tests" / "keys"  # the answer keys, for instructors (never in a student release)
 REPORTS_ENV = "COURSE_REPORTS"  # moves reports/ elsewhere (the course's own checks use a temporary one)
 REPORTS = Path(os.environ.get(REPORTS_ENV) or ROOT / "reports")
@@ -30,6 +31,7 @@ HINTS_SEEN = REPORTS / "hints.json"  # how many hint levels a student has seen, 
 PROGRESS = REPORTS / "progress.json"  # the latest result of every exercise graded, across runs (make progress)
 RUNS = ROOT / "runs"
 VENV = ROOT / ".venv"  # the course's own Python environment (python -m tbcourse setup, make)
+VENV_STAMP = VENV / ".installed"  # written once the venv is complete: make's targets build it only without one
 MANIFEST = ROOT / "exercises.toml"
 SYLLABUS = ROOT / "docs" / "syllabus.md"
 
@@ -64,6 +66,17 @@ def graded_test_files(lesson: str | None = None) -> list[Path]:
     """The graded tests of one lesson (``NN`` or ``NN_topic``), or of every lesson."""
     number = lesson[:2] if lesson else "[0-9][0-9]"
     return sorted(GRADED_TESTS.glob(f"test_{number}_*.py"))
+
+
+def hidden_test_files(lesson: str | None = None) -> list[Path]:
+    """The hidden checks of one lesson, or of every lesson: none in a student release."""
+    number = lesson[:2] if lesson else "[0-9][0-9]"
+    return sorted(HIDDEN_TESTS.glob(f"test_{number}_*_hidden.py"))
+
+
+def lesson_of_test(path: Path) -> str:
+    """The lesson ``NN_topic`` a graded test file checks, public or hidden."""
+    return Path(path).stem.removeprefix("test_").removesuffix("_hidden")
 
 
 # The environment variables between processes, by the field of Settings they carry.

@@ -9,36 +9,41 @@ their work with, and nothing that gives an answer away:
 - ``tbcourse/``: the settings, ``kit/`` (what lessons import), ``grading/`` (the grader), ``runner/`` (what runs
   student code) and the platforms' graders (``platforms/gradescope.py``, ``platforms/classroom.py``); not
   ``authoring/`` nor what builds bundles;
-- ``tests/graded/``, with the digests 02.6 checks against instead of the key; ``exercises.toml``,
-  ``docs/syllabus.md``, ``requirements.txt``, and ``pyproject.toml`` with pytest pointed at the graded tests;
+- ``tests/graded/``, the public checks, and ``tests/graded/hidden.json``: how many hidden checks each exercise
+  has and their points, which the scorecard shows; not the hidden checks themselves (``tests/hidden/``), whose
+  content is the instructor's only. ``exercises.toml``, ``docs/syllabus.md``, ``requirements.txt``, and
+  ``pyproject.toml`` with pytest pointed at the graded tests;
 - a README, a Makefile and a ``.gitignore`` for students, from ``student/`` beside this file; the README
   takes the lesson table and the troubleshooting section of the course's;
 - ``.github/workflows/classroom.yml``, GitHub Classroom's autograding (``tbcourse.platforms.classroom_workflow``).
 
-Not ``solutions/``, the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
-``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
-DEST is searched for the lines of the answers; any found are listed and the command fails: that release
-must not go out.
+Not ``solutions/``, the hidden checks (``tests/hidden/``), the answer keys (``tests/keys/``), the course's own
+checks (``tests/course/``, ``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
+DEST is searched for the answers (``tbcourse.authoring.leaks``: their lines, and their recipes in other words);
+any found are listed and the command fails: that release must not go out.
 """
 import argparse
+import json
 import re
 import shutil
 import sys
 from pathlib import Path
 
-from tbcourse.authoring.build import BEGIN, END, lesson_text, strip_solutions
+from tbcourse.authoring.build import lesson_text
+from tbcourse.authoring.leaks import leaks
+from tbcourse.grading.manifest import hidden_checks
 from tbcourse.platforms.classroom_workflow import classroom_workflow
-from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, FACES, GRADED_TESTS, LESSONS, MANIFEST, PACKAGE, PHOTO, ROOT,
-                               SOLUTIONS, SYLLABUS, lesson_names)
+from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, FACES, GRADED_TESTS, HIDDEN_SUMMARY, LESSONS, MANIFEST, PACKAGE,
+                               PHOTO, ROOT, SOLUTIONS, SYLLABUS, lesson_names)
 
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
 PLATFORMS = PACKAGE / "platforms"  # what grades a submission there ships; what builds a bundle does not
 COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "kit",
-          PACKAGE / "grading", PACKAGE / "runner", *(PLATFORMS / name for name in ("__init__.py", "gradescope.py", "classroom.py")),
+          PACKAGE / "grading", PACKAGE / "runner", *(PLATFORMS / name for name in ("__init__.py", "gradescope.py",
+                                                                                  "classroom.py")),
           FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt", ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 DATA_MAKING = "## How the data is made (instructors)"
-MIN_CHARS = 20  # a shorter line of an answer (`return rows`) tells too little to be worth a search
 
 
 def markdown_section(text: str, heading: str) -> str:
@@ -89,43 +94,12 @@ def release(dest: Path) -> None:
         ROOT / "Makefile": read(STUDENT / "Makefile"),
         ROOT / ".gitignore": read(STUDENT / "gitignore"),
         ROOT / CLASSROOM_WORKFLOW: classroom_workflow(),
+        HIDDEN_SUMMARY: json.dumps(hidden_checks(), indent=2) + "\n",
     })
     for path, text in written.items():
         target = dest / path.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-
-
-def solution_lines() -> dict[str, str]:
-    """Each line of an answer worth searching for -> where it is (``solutions/NN_topic.py:line``): at least
-    MIN_CHARS long once stripped, and not something the lessons show anyway (``with torch.no_grad():``)."""
-    shown, lines = "", {}
-    for name in lesson_names():
-        path = SOLUTIONS / f"{name}.py"
-        source = read(path)
-        shown += strip_solutions(source)
-        inside = False
-        for number, line in enumerate(source.splitlines(), start=1):
-            if BEGIN.match(line) or END.match(line):
-                inside = bool(BEGIN.match(line))
-            elif inside and len(line.strip()) >= MIN_CHARS:
-                lines.setdefault(line.strip(), f"{path.relative_to(ROOT)}:{number}")
-    return {line: where for line, where in lines.items() if line not in shown}
-
-
-def leaks(dest: Path) -> list[str]:
-    """Each line of a file in ``dest`` (its .git left out) holding a line of an answer:
-    ``file:line: 'the answer's line' (solutions/NN_topic.py:line)``."""
-    answers, found = solution_lines(), []
-    for path in sorted(p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:  # the images
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            found += [f"{path.relative_to(dest)}:{number}: {answer!r} ({where})"
-                      for answer, where in answers.items() if answer in line]
-    return found
 
 
 def main(argv=None) -> int:
@@ -141,7 +115,7 @@ def main(argv=None) -> int:
     release(dest)
     found = leaks(dest)
     if found:
-        print(f"error: the release in {dest} holds {len(found)} lines of answers; do not hand it out:",
+        print(f"error: the release in {dest} holds {len(found)} pieces of answers; do not hand it out:",
               *found, sep="\n  ", file=sys.stderr)
         return 1
     print(f"wrote the student repository {dest}; next: cd {dest} && git init && git add -A && git commit")

@@ -2,7 +2,9 @@
 
     python -m tbcourse.grading.grade [--work lessons] [--lesson 01] [--report reports/grade.json]
 
-The tests run in a child pytest process that records each test (``tbcourse.grading.plugin``); the
+The public checks (tests/graded/) run, and the hidden ones (tests/hidden/) where they are: in the instructor's
+tree and the autograder, never in a student release, whose scorecard says instead how many hidden checks
+each exercise has, and that they run when the instructor grades. The tests run in a child pytest process that records each test (``tbcourse.grading.plugin``); the
 verdict comes from those records, never from the child's exit code. Student code runs in processes
 of its own below that (``tbcourse.runner``), so what it does costs the calls that did it.
 """
@@ -18,10 +20,11 @@ from pathlib import Path
 
 from tbcourse.grading import progress
 from tbcourse.grading.checker import Checker
-from tbcourse.grading.manifest import exercises
+from tbcourse.grading.manifest import exercises, hidden_checks
 from tbcourse.grading.notebooks import sync
 from tbcourse.runner import api
-from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
+from tbcourse.settings import (ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files,
+                               hidden_test_files)
 
 CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.runner)
 ALL_TESTS_SECONDS = 1800
@@ -43,10 +46,14 @@ class Result:
     passed: bool
     message: str
     hint: str  # the hint shown: the first level, for the first failing exercise of its lesson only; else ""
+    hidden: int = 0  # hidden checks graded here (the instructor's grade)
+    hidden_later: int = 0  # hidden checks not run here (a student's own grade): they run when the instructor grades
+    hidden_later_points: int = 0
 
 
 def test_files(lesson: str | None) -> list[Path]:
-    files = graded_test_files(lesson)
+    """The public checks of ``lesson`` (or of all), and the hidden ones where they are."""
+    files = graded_test_files(lesson) + hidden_test_files(lesson)
     if not files:
         raise GradingError(f"no graded tests for lesson {lesson!r} in {GRADED_TESTS.relative_to(ROOT)}")
     return files
@@ -56,7 +63,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
               boundary: str | None = None, checker: Checker | None = None,
               seconds: float = ALL_TESTS_SECONDS) -> tuple[dict, bool]:
     """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
-    the grading process finished). The tests run in a child pytest process, or in the warm ``checker`` of a
+    the grading process finished). The public checks (tests/graded/) run, and the hidden ones (tests/hidden/) where
+    they are. The tests run in a child pytest process, or in the warm ``checker`` of a
     class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.runner.methods.bwrap``)
     or as an unprivileged user ("unprivileged", ``tbcourse.runner.methods.unprivileged``): it may read the work
     folder and the checks' temporary folder, and write only a scratch one. After ``seconds`` the grading
@@ -104,7 +112,7 @@ def read_record(record_path: Path, finished: bool, death: str, log_name: str) ->
     for line in lines:
         rec = json.loads(line)
         if rec["event"] == "collected":
-            tests[rec["test"]] = {"exercise": rec["exercise"], "points": rec["points"]}
+            tests[rec["test"]] = {"exercise": rec["exercise"], "points": rec["points"], "hidden": rec.get("hidden", False)}
         elif rec["event"] == "result":
             tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
     if not tests:
@@ -122,7 +130,8 @@ def score(tests: dict) -> dict[str, Result]:
     manifest, functions = exercises(), {}
     for nodeid, rec in tests.items():
         key = (rec["exercise"], re.sub(r"\[.*\]$", "", nodeid))
-        entry = functions.setdefault(key, {"points": rec["points"], "passed": True, "message": ""})
+        entry = functions.setdefault(key, {"points": rec["points"], "passed": True, "message": "",
+                                           "hidden": rec.get("hidden", False)})
         if not rec["passed"]:
             entry["passed"] = False
             entry["message"] = entry["message"] or rec["message"]
@@ -134,6 +143,10 @@ def score(tests: dict) -> dict[str, Result]:
         res.points += entry["points"] if entry["passed"] else 0
         res.passed &= entry["passed"]
         res.message = res.message or entry["message"]
+        res.hidden += entry["hidden"]
+    for exercise, entry in ({} if hidden_test_files() else hidden_checks()).items():
+        if exercise in results:  # a student release has no hidden checks, only their summary: say what waits
+            results[exercise].hidden_later, results[exercise].hidden_later_points = entry["checks"], entry["points"]
     hinted = set()
     for exercise, res in results.items():
         if not res.passed and res.lesson not in hinted:
@@ -155,9 +168,18 @@ def scorecard(results: dict[str, dict]) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result["message"])
         if result["hint"]:
             lines.append(f"{indent}hint: {result['hint']} (step by step: python -m tbcourse hint {ex})")
+        if result.get("hidden_later"):
+            lines.append(f"{indent}+ {plural(result['hidden_later'], 'hidden check')} "
+                         f"({plural(result['hidden_later_points'], 'point')}), run when your instructor grades")
     total, best = sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values())
-    lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"]
+    later = sum(r.get("hidden_later_points", 0) for r in results.values())
+    lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"
+              + (f", and {plural(later, 'point')} of hidden checks when your instructor grades" if later else "")]
     return "\n".join(lines)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,

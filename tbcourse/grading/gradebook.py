@@ -32,7 +32,7 @@ from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, sco
 from tbcourse.grading.intake import copy_lessons, lesson_files, read_regular, shown
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
 from tbcourse.runner import api
-from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT
+from tbcourse.settings import ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # a student per core
 NOT_GRADING = {"book.py", "class_report.py", "delivery.py", "labels.py"}  # what is written of a grade, not the grade
@@ -40,7 +40,7 @@ CHECKER_MB = 1600  # a checking process and its student's workers at their peak 
 
 
 def grading_inputs() -> list[Path]:
-    """Every file of the course that a grade depends on: the graded tests, the code they and the grader
+    """Every file of the course that a grade depends on: the graded tests, public and hidden, the code they and the grader
     run (the settings, the kit lessons import, the grading package), the manifest, and the data and
     answer keys the tests read. Authoring tools, docs, the course's own checks and what only writes grades
     out (``NOT_GRADING``: rewording the class report regrades nobody) are not among them."""
@@ -48,7 +48,8 @@ def grading_inputs() -> list[Path]:
     code = [package / "__init__.py", package / "settings.py", *sorted((package / "kit").rglob("*.py")),
             *sorted(p for p in (package / "grading").rglob("*.py") if p.name not in NOT_GRADING)]
     data = [p for folder in (FACES, PHOTO.parent, KEYS) for p in sorted(folder.rglob("*")) if p.is_file()]
-    tests = [p for p in sorted(GRADED_TESTS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    tests = [p for folder in (GRADED_TESTS, HIDDEN_TESTS) for p in sorted(folder.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts]
     return [*tests, *code, MANIFEST, *data]
 
 

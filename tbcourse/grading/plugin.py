@@ -1,8 +1,9 @@
 """pytest plugin for graded tests: each test names its exercise and points, and leaves a record.
 
 A graded test is marked ``@pytest.mark.exercise("01.2", points=3)``. With ``GRADE_RECORD`` set to a
-file, the plugin appends one JSON line when a test is collected (its exercise and points, before any
-student code runs) and when it ends (passed or not, and a one-line reason). The grade driver
+file, the plugin appends one JSON line when a test is collected (its exercise and points, and whether it is a
+hidden check, from tests/hidden/, before any student code runs) and when it ends (passed or not, and a
+one-line reason). The grade driver
 (``tbcourse.grading.grade``) reads those lines; a test that never ended failed with the grading process.
 """
 import gc
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tbcourse.runner import api
-from tbcourse.settings import Settings
+from tbcourse.settings import HIDDEN_TESTS, Settings, lesson_of_test
 
 MAX_MESSAGE = 400
 _timed_out = {}  # exercise id -> the message of its test that ran past the time limit
@@ -57,7 +58,8 @@ def pytest_collection_modifyitems(config, items):
         mark = item.get_closest_marker("exercise")
         if mark is None or "points" not in mark.kwargs:
             raise pytest.UsageError(f"{item.nodeid}: a graded test needs @pytest.mark.exercise(id, points=n)")
-        _record(event="collected", test=item.nodeid, exercise=mark.args[0], points=mark.kwargs["points"])
+        _record(event="collected", test=item.nodeid, exercise=mark.args[0], points=mark.kwargs["points"],
+                hidden=Path(str(item.fspath)).resolve().is_relative_to(HIDDEN_TESTS))
 
 
 def pytest_runtest_setup(item):
@@ -65,7 +67,7 @@ def pytest_runtest_setup(item):
     (tested once per lesson), or when an earlier test of the exercise ran past the time limit."""
     from tbcourse.grading.student import lesson_problem  # imports torch: not before the worker is started
 
-    lesson = Path(str(item.fspath)).stem.removeprefix("test_")
+    lesson = lesson_of_test(Path(str(item.fspath)))
     if lesson not in _unusable:
         _unusable[lesson] = lesson_problem(lesson)
     exercise = item.get_closest_marker("exercise").args[0]
@@ -104,7 +106,7 @@ def reason(excinfo) -> str:
         text = err.msg
         if text.startswith("Timeout"):
             text = f"{api.TIMED_OUT} ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
-    elif isinstance(err, NotImplementedError):
+    elif isinstance(err, NotImplementedError) and str(err).startswith("TODO("):  # a stub's own, not a library's
         text = f"not done yet: {err}"
     elif isinstance(err, AssertionError):
         text = str(err).split("\nassert ")[0]

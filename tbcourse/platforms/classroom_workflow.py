@@ -23,8 +23,9 @@ def step_id(exercise: str) -> str:
 
 
 def classroom_workflow() -> str:
-    """GitHub Classroom's workflow: ``classroom.yml`` with a step per exercise and the reporter's runners."""
-    points, steps, env = graded_points(), [], []
+    """GitHub Classroom's workflow: ``classroom.yml`` with a step per exercise and the reporter's runners.
+    It runs in the student's repository, which has the public checks only: each step is worth their points."""
+    points, steps, env = graded_points(hidden=False), [], []
     for exercise in exercises().values():
         name, step = json.dumps(exercise.title), step_id(exercise.id)
         steps.append(f"""      - name: {name}

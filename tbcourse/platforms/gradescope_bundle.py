@@ -12,9 +12,11 @@ the grade from /autograder/results/results.json.
 
 ``build`` writes ``dist/autograder.zip``: the grader part of the student release
 (``tbcourse.authoring.release``) — ``tbcourse/`` without ``authoring/``, the built ``lessons/`` (which
-tell the grader what lessons import), ``tests/graded/`` with 02.6's digests, ``exercises.toml``,
-``data/``, ``requirements.txt``, ``pyproject.toml`` — and no ``solutions/`` or ``tests/keys/``; it fails,
-naming file and line, if a line of an answer is anywhere in it. Its ``setup.sh`` makes ``source/.venv``
+tell the grader what lessons import), ``tests/graded/``, ``exercises.toml``, ``data/``, ``requirements.txt``,
+``pyproject.toml`` — and no ``solutions/``; it fails, naming file and line, if a line of an answer is anywhere
+in that part. Then the instructor's part: the hidden checks (``tests/hidden/``) and the answer key they read
+(``tests/keys/faces_review.json``), stored readable by root only, so that student code run as ``nobody`` cannot
+read them (bubblewrap does not bind them at all). Its ``setup.sh`` makes ``source/.venv``
 with the torch and torchvision make check ran on (torch's CPU-only wheels) and the rest of
 requirements.txt, and installs bubblewrap where apt-get has it; its ``run_autograder`` runs
 ``tbcourse.platforms.gradescope``.
@@ -42,17 +44,20 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from tbcourse.authoring.release import leaks, release
+from tbcourse.authoring.leaks import leaks
+from tbcourse.authoring.release import release
 from tbcourse.platforms.gradescope import BUDGET_ENV, BUDGET_SECONDS, VISIBILITIES, VISIBILITY_ENV
 from tbcourse.platforms.memory import Cap
 from tbcourse.runner import api
 from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GRADESCOPE_ROOT, GRADESCOPE_SCHEMA,
-                               LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX)
+                               HIDDEN_TESTS, KEYS, LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON,
+                               TORCH_CPU_INDEX)
 
 ZIP = DIST / "autograder.zip"
 REPORT = REPORTS / "gradescope" / "results.json"
 MEMORY_MB = 2048  # the container memory the README says to choose on Gradescope; one grade peaked at 1.44-1.54 GB
 SHIPPED = [PACKAGE, LESSONS, GRADED_TESTS, DATA, MANIFEST, ROOT / "requirements.txt", ROOT / "pyproject.toml"]
+INSTRUCTORS = [HIDDEN_TESTS, KEYS / "faces_review.json"]  # in the zip, readable by root only
 
 
 def setup_script() -> str:
@@ -108,6 +113,11 @@ def build(target: Path = ZIP, budget: float = BUDGET_SECONDS, visibility: str = 
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
                 archive.write(path, path.relative_to(staging).as_posix())
+            for source in INSTRUCTORS:
+                for path in [source] if source.is_file() else sorted(source.rglob("*.py")):
+                    info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=time.localtime()[:6])
+                    info.external_attr = 0o100600 << 16  # a regular file, root's only
+                    archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
             for name, text in (("setup.sh", setup_script()), ("run_autograder", run_script(budget, visibility))):
                 info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
                 info.external_attr = 0o100755 << 16  # a regular file, executable

@@ -110,8 +110,11 @@ def test_the_zip_holds_setup_run_and_the_grader_and_no_answer(archive):
     assert {name.split("/")[0] for name in names} == {"setup.sh", "run_autograder", "tbcourse", "lessons", "tests",
                                                       "data", "exercises.toml", "requirements.txt", "pyproject.toml"}
     assert all(stat.S_IMODE(modes[name]) == 0o755 for name in ("setup.sh", "run_autograder"))
-    assert not any(name.startswith(("tbcourse/authoring", "solutions", "tests/keys")) for name in names)
-    assert {name.split("/")[1] for name in names if name.startswith("tests/")} == {"graded"}
+    assert not any(name.startswith(("tbcourse/authoring", "solutions")) for name in names)
+    assert {name.split("/")[1] for name in names if name.startswith("tests/")} == {"graded", "hidden", "keys"}
+    instructors = [name for name in names if name.startswith(("tests/hidden/", "tests/keys/"))]
+    assert "tests/keys/faces_review.json" in instructors and "tests/hidden/test_02_make_grid_hidden.py" in instructors
+    assert all(stat.S_IMODE(modes[name]) == 0o600 for name in instructors), "the hidden checks are root's only"
     assert all(pin in setup for pin in TESTED_PINS) and "-r requirements.txt" in setup and "bubblewrap" in setup
     assert "https://download.pytorch.org/whl/cpu" in setup and "tbcourse.platforms.gradescope" in run
 

@@ -18,7 +18,7 @@ from tbcourse.settings import CLASSROOM_WORKFLOW, SOLUTIONS, lesson_names
 
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"  # what GitHub Classroom generates
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
-POINTS = graded_points()
+POINTS = graded_points(hidden=False)  # the workflow runs in the student's repository: the public checks only
 
 
 @pytest.fixture(scope="module")

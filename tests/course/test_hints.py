@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import pytest
 
-from tbcourse.authoring.release import solution_lines
+from tbcourse.authoring.leaks import solution_lines
 from tbcourse.grading.grade import score, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.settings import ROOT

@@ -11,14 +11,17 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_lesson_table_matches_the_graded_tests():
-    table = {nn: (exercises, int(points)) for nn, exercises, points
-             in re.findall(r"^\| (\d\d) \| .+? \| (\d\d\.\d+–\d\d\.\d+) \| (\d+) \|$", README, re.M)}
-    points = graded_points()
+    """Each lesson's points, public and hidden checks together, and how many of them are hidden."""
+    table = {nn: (exercises, int(points), int(hidden)) for nn, exercises, points, hidden
+             in re.findall(r"^\| (\d\d) \| .+? \| (\d\d\.\d+–\d\d\.\d+) \| (\d+) \| (\d+) \|$", README, re.M)}
+    points, public = graded_points(), graded_points(hidden=False)
     for lesson in lesson_names():
         nn = lesson[:2]
         ids = sorted(ex for ex in points if ex.startswith(nn + "."))
         assert nn in table, f"README's lesson table has no row for lesson {nn}"
-        assert table[nn] == (f"{ids[0]}–{ids[-1]}", sum(points[ex] for ex in ids)), f"README row {nn} is stale"
+        total = sum(points[ex] for ex in ids)
+        assert table[nn] == (f"{ids[0]}–{ids[-1]}", total, total - sum(public.get(ex, 0) for ex in ids)), \
+            f"README row {nn} is stale"
 
 
 def test_names_the_two_commands_and_the_grading_ones():

@@ -10,12 +10,11 @@ import sys
 
 import pytest
 
-from tbcourse.authoring.release import leaks, main, release, solution_lines
-from tbcourse.grading.manifest import exercises, graded_points
-from tbcourse.settings import GRADED_TESTS, KEYS, ROOT, SOLUTIONS, lesson_names
+from tbcourse.authoring.leaks import leaks, solution_lines
+from tbcourse.authoring.release import main, release
+from tbcourse.grading.manifest import exercises, graded_points, hidden_checks
+from tbcourse.settings import GRADED_TESTS, HIDDEN_SUMMARY, KEYS, ROOT, SOLUTIONS, lesson_names
 
-sys.path.insert(0, str(GRADED_TESTS))
-from digests import load, path_digest  # noqa: E402 - the graded tests' own digest rule
 
 STUDENT_TARGETS = {"help", "setup", "run", "test", "hint", "tensorboard", "notebooks", "clean", "watch", "progress"}
 GIT = ["git", "-c", "user.name=Course", "-c", "user.email=course@example.invalid", "-c", "commit.gpgsign=false",
@@ -87,9 +86,9 @@ def test_the_release_holds_what_students_need_and_nothing_else(released):
     assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
     assert names(released / "data") == {"README.md", "faces", "photos"}
     assert names(released / "lessons") == {f"{name}.py" for name in lesson_names()}
-    graded = files(GRADED_TESTS)
-    assert files(released / "tests" / "graded") == [f for f in graded if "__pycache__" not in f]
-    assert "keys/02.6.json" in graded and not any("__pycache__" in f for f in files(released))
+    graded = [f for f in files(GRADED_TESTS) if "__pycache__" not in f]
+    assert files(released / "tests" / "graded") == sorted([*graded, HIDDEN_SUMMARY.name])
+    assert not any("__pycache__" in f for f in files(released))
     for text in ("make_data", "tests/keys", "## How the data is made"):
         assert text not in (released / "data" / "README.md").read_text(encoding="utf-8")
 
@@ -102,7 +101,20 @@ def test_no_line_of_an_answer_is_anywhere_in_the_release(released):
 def test_a_line_of_an_answer_is_found_and_placed(tmp_path):
     answer, where = next(iter(solution_lines().items()))
     (tmp_path / "hints.toml").write_text(f'[a]\nhint = "Try {answer} here"\n', encoding="utf-8")
-    assert leaks(tmp_path) == [f"hints.toml:2: {answer!r} ({where})"]
+    found = leaks(tmp_path)
+    assert found[0] == f"hints.toml:2: {answer!r} ({where})", found
+    assert all(line.startswith("hints.toml:2: recipe ") for line in found[1:]), found  # the same line, in tokens
+
+
+@pytest.mark.parametrize("recipe", [
+    "TODO(06.4): n_params * bytes_per_param / 1024**2",  # the stubs as they were: each is its answer
+    "TODO(03.2): make_grid of w[out_idx].unsqueeze(1), nrow=c_in, normalize=True, scale_each=True",
+    "then `(x - low) / max(high - low, 1e-5)`; the input is left unchanged",  # the syllabus's 02.3
+])
+def test_a_recipe_in_other_words_is_found(tmp_path, recipe):
+    (tmp_path / "notes.md").write_text(f"# Notes\n\n{recipe}\n", encoding="utf-8")
+    found = leaks(tmp_path)
+    assert found and all(line.startswith("notes.md:3: recipe ") for line in found), found
 
 
 def test_the_release_is_a_git_repository_with_nothing_left_out(released, repository):
@@ -119,10 +131,10 @@ def test_the_students_makefile_has_only_their_targets(released):
     listed = subprocess.run(["make", "help"], cwd=released, capture_output=True, text=True, check=True).stdout
     assert set(re.findall(r"^  make (\w+)", listed, re.M)) == STUDENT_TARGETS, listed
     readme = (released / "README.md").read_text(encoding="utf-8")
-    for command in ("py -3.11 -m tbcourse setup", "python3 -m tbcourse setup", "python -m tbcourse test --lesson 01",
-                    "python -m tbcourse watch --lesson 01", "python -m tbcourse hint 01.2", "python -m tbcourse progress",
-                    "python -m tbcourse run --lesson 01", "python -m tbcourse tensorboard", "Open in a dev container",
-                    "git push"):
+    for command in ("py -3.11 -m tbcourse setup", "python3 -m tbcourse setup", "python3 -m tbcourse test --lesson 01",
+                    "python3 -m tbcourse watch --lesson 01", "python3 -m tbcourse hint 01.2",
+                    "python3 -m tbcourse progress", "python3 -m tbcourse run --lesson 01",
+                    "python3 -m tbcourse tensorboard", "Open in a dev container", "git push"):
         assert command in readme, f"the students' README does not say {command!r}"
     assert "## Troubleshooting" in readme and all(f"\n| {name[:2]} | " in readme for name in lesson_names())
 
@@ -137,7 +149,7 @@ def test_no_authoring_code_is_shipped_or_imported(released):
 
 def test_untouched_lessons_grade_zero_each_on_its_own_todo(grades):
     (proc, report), _ = grades
-    assert report["total"] == 0 and report["max"] == sum(graded_points().values()), proc.stdout[-3000:]
+    assert report["total"] == 0 and report["max"] == sum(graded_points(hidden=False).values()), proc.stdout[-3000:]
     assert set(report["exercises"]) == set(exercises()), proc.stdout[-3000:]
     for ex, result in report["exercises"].items():
         assert f"TODO({ex})" in result["message"], f"{ex}: {result['message']}"
@@ -147,7 +159,10 @@ def test_the_solutions_copied_in_earn_full_marks(grades):
     _, (proc, report) = grades
     failed = {ex: r["message"] for ex, r in report["exercises"].items() if not r["passed"]}
     assert not failed and proc.returncode == 0, f"lost points: {failed}\n{proc.stdout[-3000:]}"
-    assert report["total"] == report["max"] == sum(graded_points().values())
+    assert report["total"] == report["max"] == sum(graded_points(hidden=False).values())
+    waiting = {ex: (r["hidden_later"], r["hidden_later_points"]) for ex, r in report["exercises"].items() if r["hidden_later"]}
+    assert waiting == {ex: (entry["checks"], entry["points"]) for ex, entry in hidden_checks().items()}
+    assert "hidden check" in proc.stdout and "run when your instructor grades" in proc.stdout, proc.stdout[-3000:]
 
 
 def test_refuses_a_folder_that_is_not_empty_or_is_inside_the_course(tmp_path, capsys):
@@ -159,9 +174,16 @@ def test_refuses_a_folder_that_is_not_empty_or_is_inside_the_course(tmp_path, ca
     assert len(said) == 2 and "not an empty folder" in said[0] and "inside the course" in said[1], said
 
 
-def test_the_digests_02_6_checks_are_those_of_the_answer_key():
-    key, digests = json.loads((KEYS / "faces_review.json").read_text(encoding="utf-8")), load("02.6")
-    assert set(digests) == {"mislabeled", "leaked"}, f"02.6 checks two lists, the digest file has {sorted(digests)}"
-    for name, entry in digests.items():
-        assert entry["sha256"] == sorted(path_digest(entry["salt"], path) for path in key[name]), \
-            f"{name}: the digests are not those of the key's list: rerun data/make_data.py"
+def test_the_release_says_how_many_hidden_checks_wait_and_holds_none(released):
+    """The summary of the hidden checks ships; their content, the answer key they read and any digest of it do not
+    (the release's one data file besides the data set and the manifest is the summary)."""
+    assert sorted(p.name for p in released.rglob("*.json")) == ["devcontainer.json", HIDDEN_SUMMARY.name]
+    summary = json.loads((released / "tests" / "graded" / HIDDEN_SUMMARY.name).read_text(encoding="utf-8"))
+    assert summary == hidden_checks() and summary["02.6"]["checks"] == 2, summary
+    key = json.loads((KEYS / "faces_review.json").read_text(encoding="utf-8"))
+    answers = {path for name in ("mislabeled", "leaked") for path in key[name]}
+    for path in released.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".json", ".md", ".toml", ".yml"):
+            text = path.read_text(encoding="utf-8")
+            named = [answer for answer in answers if answer in text]
+            assert not named, f"{path.relative_to(released)} names {named} of 02.6's answer"

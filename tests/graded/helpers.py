@@ -1,4 +1,7 @@
-"""What several graded tests share: a module with named children for randomized models, and pixel checks."""
+"""What several graded tests share: a module with named children for randomized models, pixel checks, and spies
+that student code is handed (they run in its process, so they report through a file it may write)."""
+import json
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -54,3 +57,38 @@ def spy(module, name):
         yield lambda: read_back(path)
     finally:
         handle.remove()
+
+
+class ImageSpy:
+    """Stands in for a SummaryWriter: each add_image appends a line to a file, with the image's shape and the
+    step and dataformats it was logged with, so that a test sees the call itself, not only the stored picture."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"tag": tag, "shape": list(img_tensor.shape), "step": global_step,
+                                  "dataformats": dataformats}) + "\n")
+
+    def flush(self):
+        pass
+
+
+JIT_DEPRECATION = "`torch.jit.trace` is deprecated. Please switch to `torch.compile` or `torch.export`."
+
+
+class WarningSpy:
+    """A forward hook that, while the model runs (add_graph traces it), notes which warnings would reach the
+    user: 'D' for torch's jit deprecation FutureWarning, 'O' for another FutureWarning, '-' for neither."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __call__(self, module, inputs, output):
+        with warnings.catch_warnings(record=True) as shown:  # the filters in force, copied; nothing printed
+            warnings.warn(JIT_DEPRECATION, FutureWarning)
+            warnings.warn("another FutureWarning, which must still be shown", FutureWarning)
+        seen = "".join("D" if "jit" in str(w.message) else "O" for w in shown) or "-"
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(seen + "\n")

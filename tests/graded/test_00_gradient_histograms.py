@@ -74,12 +74,15 @@ def check_histogram(got, values, what):
 def test_log_weights_and_grads(writer, logdir, rng, case):
     model = trained_model(rng)
     epoch = rng.randint(0, 50)
+    params = dict(model.named_parameters())
+    want = {f"{n}_data": p.detach().clone() for n, p in params.items()} | \
+        {f"{n}_grad": p.grad.clone() for n, p in params.items() if p.grad is not None}
     lesson.log_weights_and_grads(writer, model, epoch)
     writer.flush()
+    now = {f"{n}_data": p.detach() for n, p in params.items()} | {f"{n}_grad": p.grad for n, p in params.items()}
+    changed = [tag for tag, values in want.items() if now[tag] is None or not torch.equal(now[tag], values)]
+    assert not changed, f"log_weights_and_grads changed the model it was given ({', '.join(changed[:3])}): only read it"
     acc = accumulator(logdir)
-    params = dict(model.named_parameters())
-    want = {f"{n}_data": p for n, p in params.items()} | {f"{n}_grad": p.grad for n, p in params.items()
-                                                          if p.grad is not None}
     got = set(acc.Tags()["histograms"])
     assert got == set(want), f"histogram tags missing: {sorted(set(want) - got)}; unexpected: " \
                              f"{sorted(got - set(want))} (expected '<name>_data' for every parameter, '<name>_grad' " \
@@ -127,8 +130,8 @@ def random_norms(rng, case):
 def test_first_to_last_ratio(rng, case):
     norms = random_norms(rng, case)
     weights = [value for key, value in norms.items() if key[-6:] == "weight"]
-    got = lesson.first_to_last_ratio(norms)
     want = weights[0] / weights[-1]
+    got = lesson.first_to_last_ratio(dict(norms))
     assert isinstance(got, float), f"expected a float, got {type(got).__name__}"
     assert got == pytest.approx(want, rel=1e-9), f"expected {want:.6g} (first key ending in 'weight' / last one, " \
                                                  f"in dict order), got {got:.6g}, for {norms}"

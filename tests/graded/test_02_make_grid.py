@@ -1,7 +1,7 @@
 """Lesson 02: make_grid. Expectations come from torchvision's make_grid, a batch put together here from
-the documented rules of ImageFolder, Resize and the shuffling DataLoader, real event files decoded with
-Pillow, the answer key's digests and the pixels of the shipped data."""
-import hashlib
+the documented rules of ImageFolder, Resize and the shuffling DataLoader, real event files decoded with Pillow,
+and for 02.3 images made from the answer chosen first (the hidden checks compare with make_grid itself).
+02.6's findings are checked here for their form only; their content is a hidden check."""
 
 import numpy as np
 import pytest
@@ -12,14 +12,11 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.transforms import InterpolationMode
 from torchvision.utils import make_grid
 
-from digests import key_file, load, path_digest
 from tbcourse.grading.student import StudentLesson
 from tbcourse.kit.events import accumulator, images
 from tbcourse.settings import FACES
 
 lesson = StudentLesson("02_make_grid")
-
-KEY = load("02.6")
 
 GRID_OPTIONS = {
     "input img": dict(nrow=4, normalize=True, scale_each=True),
@@ -157,31 +154,32 @@ def test_load_batch_is_the_seeded_first_batch(tmp_path, rng, case):
 # 02.3 --------------------------------------------------------------------------------------------
 
 def normalize_case(rng, kind, c=3):
-    """(image, value_range) for one kind of case."""
+    """(image, value_range, what normalize_image returns for it). The answer is chosen first, as positions in the
+    interval (0 at low, 1 at high, beyond it outside), and the image made from it: nothing here normalizes."""
     gen = generator(rng)
-    h, w = rng.randint(2, 16), rng.randint(2, 16)
-    if kind == "notes":  # the notes' example: values over [-1000, 2000], window (-600, 500)
-        return torch.rand(c, h, w, generator=gen) * 3000 - 1000, (-600, 500)
+    shape = (c, rng.randint(2, 16), rng.randint(2, 16))
     if kind == "constant":
-        return torch.full((c, h, w), rng.uniform(-5, 5)), None
-    img = torch.randn(c, h, w, generator=gen) * rng.uniform(0.1, 50) + rng.uniform(-20, 20)
-    if kind == "own range":
-        return img, None
-    low, high = sorted(rng.uniform(float(img.min()), float(img.max())) for _ in range(2))
-    return img, (low, high)
-
-
-def make_grid_normalized(img, value_range):
-    """What make_grid itself does to one image; a single channel comes back as 3, the first is it."""
-    return make_grid(img.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[: img.shape[0]]
+        return torch.full(shape, rng.uniform(-5, 5)), None, torch.zeros(shape)
+    if kind == "notes":  # the notes' example: values over [-1000, 2000], window (-600, 500)
+        low, span, value_range = -600.0, 1100.0, (-600, 500)
+        where = torch.rand(shape, generator=gen, dtype=torch.float64) * 3000 / 1100 - 400 / 1100
+    elif kind == "own range":  # the image's own min and max: a pixel at each end
+        low, span, value_range = rng.uniform(-20, 20), rng.uniform(1, 60), None
+        where = torch.rand(shape, generator=gen, dtype=torch.float64)
+        first, last = rng.sample(range(where.numel()), 2)
+        where.view(-1)[first], where.view(-1)[last] = 0.0, 1.0
+    else:  # a window inside the values: some fall below or above it
+        low, span = rng.uniform(-20, 20), rng.uniform(1, 60)
+        value_range = (low, low + span)
+        where = torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 0.5
+    return (low + where * span).float(), value_range, where.clamp(0, 1).float()
 
 
 @pytest.mark.exercise("02.3", points=3)
 @pytest.mark.parametrize("kind, c", [("notes", 3), ("own range", 3), ("own range", 1), ("window", 3),
                                      ("window", 3), ("window", 1), ("constant", 3)])
 def test_normalize_image_matches_make_grid(rng, kind, c):
-    img, value_range = normalize_case(rng, kind, c)
-    want = make_grid_normalized(img, value_range)
+    img, value_range, want = normalize_case(rng, kind, c)
     got = lesson.normalize_image(img.clone(), value_range)
     case = f"{kind}: image of shape {tuple(img.shape)} over [{img.min():.3g}, {img.max():.3g}], value_range={value_range}"
     assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
@@ -195,7 +193,7 @@ def test_normalize_image_matches_make_grid(rng, kind, c):
 @pytest.mark.exercise("02.3", points=1)
 @pytest.mark.parametrize("kind", ["notes", "own range", "window"])
 def test_normalize_image_leaves_input_unchanged(rng, kind):
-    img, value_range = normalize_case(rng, kind)
+    img, value_range, _ = normalize_case(rng, kind)
     before = img.clone()
     lesson.normalize_image(img, value_range)
     assert torch.equal(img, before), f"normalize_image changed its input ({kind}, value_range={value_range}): " \
@@ -206,12 +204,11 @@ def test_normalize_image_leaves_input_unchanged(rng, kind):
 
 @pytest.mark.exercise("02.4", points=3)
 @pytest.mark.parametrize("case", range(2))
-def test_log_grid_options_matches_make_grid(writer, logdir, tmp_path, rng, case):
+def test_log_grid_options_matches_make_grid(writer, logdir, truth, rng, case):
     batch = spread_batch(rng, rng.randint(5, 12), rng.choice([1, 3]), rng.randint(6, 14), rng.randint(6, 14))
-    truth = tmp_path / "truth"
-    with SummaryWriter(log_dir=str(truth)) as reference:
+    with SummaryWriter(log_dir=str(truth)) as reference:  # where student code cannot read it
         for tag, options in GRID_OPTIONS.items():
-            reference.add_image(tag, make_grid(batch, **options), 0)
+            reference.add_image(tag, make_grid(batch.clone(), **options), 0)
 
     before = batch.clone()
     lesson.log_grid_options(writer, batch)
@@ -274,57 +271,21 @@ def test_find_duplicates_finds_exact_pairs(rng, kind):
 
 # 02.6 --------------------------------------------------------------------------------------------
 
-def student_findings():
+@pytest.mark.exercise("02.6", points=1)
+def test_review_findings_are_paths_of_the_data():
+    """The form of the findings only: which paths are right is for the hidden checks, which need the answer key
+    (tests/hidden/, never shipped). Nothing here, not even a digest, holds the answer."""
     got = lesson.review_findings()
-    assert isinstance(got, dict), f"expected a dict with keys 'mislabeled' and 'leaked', got {type(got).__name__}"
-    return got
-
-
-def check_list(got, key):
-    """The list ``key`` of review_findings() against the key's digests (the key itself never ships).
-
-    Students get these tests, so they hold, per list of the answer key, a salt and one SHA-256 digest of
-    salt + path for each path (tests/graded/keys/02.6.json, written by data/make_data.py with the key):
-    enough to say "2 of your 3 paths are right" without naming one. The salt is public and there are 203
-    files, so hashing every file name recovers the list at once. We accept that: the count in the message
-    is an oracle in itself (halving groups of candidates finds 3 paths among 203 in about 20 runs of
-    `make test LESSON=02`), so no key a student's machine can check keeps the answer from a student set
-    on it; the "leaked" list is what the shipped pixels say anyway (``pixel_leaks``); 02.6 is worth 4 of
-    the course's points. The digests keep the answer out of sight of students who read the tests, as they
-    should, to learn what is checked. One digest of the whole sorted list could only say right or wrong,
-    and would fall to hashing the 1.4 million triples of file names in seconds.
-    """
-    assert key in got, f"expected the key {key!r} in review_findings(), found {sorted(got)}"
-    found = got[key]
-    assert isinstance(found, list), f"{key}: expected a list of paths, got {type(found).__name__}"
-    found = [str(path).replace("\\", "/") for path in found]
-    assert all(not path.startswith("/") and path.split("/")[0] in ("train", "valid") for path in found), \
-        f"{key}: paths are relative to the data set's root, like 'train/face/img_0000.png'; got {found[:2]}"
-    assert found == sorted(found), f"{key}: the list must be sorted, got {found}"
-    salt, want = KEY[key]["salt"], KEY[key]["sha256"]
-    digests = [path_digest(salt, path) for path in found]
-    right = {path for path, digest in zip(found, digests) if digest in want}
-    assert sorted(digests) == want, \
-        f"{key}: {len(right)} of your {len(found)} paths are right, {len(want) - len(right)} still to find"
-
-
-def pixel_leaks():
-    """valid/ files whose pixels equal a train/ file's, found by hashing the shipped data."""
-    def digest(path):
-        return hashlib.sha256(np.asarray(Image.open(path).convert("RGB")).tobytes()).hexdigest()
-    train = {digest(path) for path in (FACES / "train").rglob("*.png")}
-    return sorted(path.relative_to(FACES).as_posix() for path in (FACES / "valid").rglob("*.png")
-                  if digest(path) in train)
-
-
-@pytest.mark.exercise("02.6", points=2)
-def test_review_findings_mislabeled():
-    check_list(student_findings(), "mislabeled")
-
-
-@pytest.mark.exercise("02.6", points=2)
-def test_review_findings_leaked():
-    leaks = pixel_leaks()
-    assert sorted(path_digest(KEY["leaked"]["salt"], path) for path in leaks) == KEY["leaked"]["sha256"], \
-        f"course error: the {len(leaks)} valid/ files that copy a train/ file are not those of {key_file('02.6').name}"
-    check_list(student_findings(), "leaked")
+    assert isinstance(got, dict) and set(got) == {"mislabeled", "leaked"}, \
+        f"expected a dict with the keys 'mislabeled' and 'leaked', got {got!r:.120}"
+    for key, split in (("mislabeled", "train"), ("leaked", "valid")):
+        found = got[key]
+        assert isinstance(found, list) and found, f"{key}: expected a non-empty list of paths, got {found!r:.120}"
+        found = [str(path).replace("\\", "/") for path in found]
+        missing = [path for path in found if path.startswith("/") or ".." in path or not (FACES / path).is_file()]
+        assert not missing, f"{key}: {missing[0]!r} is no file of the data set; paths are relative to its root, " \
+                            f"like '{split}/face/img_0000.png'"
+        elsewhere = [path for path in found if path.split("/")[0] != split]
+        assert not elsewhere, f"{key}: {elsewhere[0]!r} is not in {split}/, where the {key} images are"
+        assert len(set(found)) == len(found), f"{key}: a path is listed twice"
+        assert found == sorted(found), f"{key}: the list must be sorted, got {found}"

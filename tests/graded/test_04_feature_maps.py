@@ -22,8 +22,15 @@ CONVS = [0, 3, 6, 8, 10]  # AlexNet's convolutions in model.features, each follo
 
 @pytest.fixture
 def model(alexnet):
-    """The run's random AlexNet, in eval mode (conftest)."""
-    return alexnet
+    """The run's random AlexNet, in eval mode (conftest). Its convolutional part, which the exercises run, must
+    be as it was after the test: a change made in place would come back to the checks' own copy."""
+    before = {name: value.clone() for name, value in alexnet.features.state_dict().items()}
+    yield alexnet
+    changed = [name for name, value in alexnet.features.state_dict().items() if not torch.equal(value, before[name])]
+    if changed:
+        alexnet.features.load_state_dict(before)  # for the tests after this one
+        pytest.fail(f"the model's weights changed during the call ({', '.join(changed[:3])}): only read them",
+                    pytrace=False)
 
 
 def generator(rng):
@@ -136,17 +143,17 @@ def test_feature_map_grid_of_conv1(rng):
 # 04.4 --------------------------------------------------------------------------------------------
 
 @pytest.mark.exercise("04.4", points=2)
-def test_log_feature_maps(model, writer, logdir, tmp_path, rng):
+def test_log_feature_maps(model, writer, logdir, truth, rng):
     img = random_input(rng)
     before = snapshot(img)
+    with torch.no_grad():
+        grid = make_grid(model.features[0](img.clone()).transpose(0, 1), nrow=8, normalize=True, scale_each=True)
+    with SummaryWriter(log_dir=str(truth)) as reference:  # where student code cannot read it
+        reference.add_image("feature map in conv1", grid, 322)
+    want = images(truth, "feature map in conv1")[322]
     lesson.log_feature_maps(writer, model, img)
     writer.flush()
     check_unchanged(img, before, "the input image")
-    with torch.no_grad():
-        grid = make_grid(model.features[0](img).transpose(0, 1), nrow=8, normalize=True, scale_each=True)
-    with SummaryWriter(log_dir=str(tmp_path / "truth")) as truth:
-        truth.add_image("feature map in conv1", grid, 322)
-    want = images(tmp_path / "truth", "feature map in conv1")[322]
     found = images(logdir, "feature map in conv1")
     assert sorted(found) == [322], f"expected tag 'feature map in conv1' at step 322, found steps {sorted(found)}"
     check_pixels(found[322], want, f"'feature map in conv1' of a {tuple(img.shape)} input")
