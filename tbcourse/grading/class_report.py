@@ -3,9 +3,10 @@
 The page shows the distribution of totals and the pass rate per exercise as images drawn with matplotlib
 (embedded in the page: no network, no JavaScript), the commonest reasons each exercise failed (the messages
 grouped by what they diagnose, with counts and the students behind each), who was not graded and why, and
-the overrides that matched nothing. Every section is a function of the gradebook's ``Table`` in ``SECTIONS``:
-a new one (hidden-vs-public points, once hidden checks exist) is one more function there. Every label comes
-from ``tbcourse.grading.labels``.
+the overrides that matched nothing, and where an exercise has hidden checks, the points earned in public and
+in hidden ones, with who passed the public checks only. Every section is a function of the gradebook's
+``Table`` in ``SECTIONS``: a new one is one more function there. Every label comes from
+``tbcourse.grading.labels``.
 """
 import base64
 import html
@@ -150,7 +151,37 @@ def not_graded_section(book: Table) -> str:
             + (f"<h2>{LABELS['override problems']}</h2><ul>{problems}</ul>" if problems else ""))
 
 
-SECTIONS = [totals_section, pass_rate_section, reasons_section, not_graded_section]
+def public_and_hidden(book: Table) -> dict[str, dict]:
+    """exercise -> the class's public and hidden points (earned, possible) and the students who passed every
+    public check of it and failed a hidden one; only exercises graded with hidden checks."""
+    split = {}
+    for student, rec in graded_records(book).items():
+        for ex, r in rec["exercises"].items():
+            if not r.get("hidden_max"):
+                continue
+            entry = split.setdefault(ex, {"public": [0, 0], "hidden": [0, 0], "public only": []})
+            public, public_max = r["points"] - r["hidden_points"], r["max"] - r["hidden_max"]
+            entry["public"][0] += public
+            entry["public"][1] += public_max
+            entry["hidden"][0] += r["hidden_points"]
+            entry["hidden"][1] += r["hidden_max"]
+            if public == public_max and r["hidden_points"] < r["hidden_max"]:
+                entry["public only"].append(student)
+    return split
+
+
+def hidden_section(book: Table) -> str:
+    split, titles = public_and_hidden(book), {ex: info.title for ex, info in exercises().items()}
+    if not split:
+        return ""
+    rows = [[titles[ex], "{} / {}".format(*s["public"]), "{} / {}".format(*s["hidden"]),
+             ", ".join(map(shown, sorted(s["public only"])))] for ex, s in split.items()]
+    return (f"<h2>{LABELS['hidden']}</h2><p>{LABELS['hidden intro']}</p>"
+            + _table([LABELS["exercise"], LABELS["public points"], LABELS["hidden points"], LABELS["public only"]],
+                     rows))
+
+
+SECTIONS = [totals_section, pass_rate_section, reasons_section, hidden_section, not_graded_section]
 
 
 def write_report(book: Table, path) -> None:

@@ -47,6 +47,8 @@ class Result:
     message: str
     hint: str  # the hint shown: the first level, for the first failing exercise of its lesson only; else ""
     hidden: int = 0  # hidden checks graded here (the instructor's grade)
+    hidden_max: int = 0  # the points of those hidden checks, and how many of them were earned
+    hidden_points: int = 0
     hidden_later: int = 0  # hidden checks not run here (a student's own grade): they run when the instructor grades
     hidden_later_points: int = 0
 
@@ -144,6 +146,8 @@ def score(tests: dict) -> dict[str, Result]:
         res.passed &= entry["passed"]
         res.message = res.message or entry["message"]
         res.hidden += entry["hidden"]
+        res.hidden_max += entry["points"] if entry["hidden"] else 0
+        res.hidden_points += entry["points"] if entry["hidden"] and entry["passed"] else 0
     for exercise, entry in ({} if hidden_test_files() else hidden_checks()).items():
         if exercise in results:  # a student release has no hidden checks, only their summary: say what waits
             results[exercise].hidden_later, results[exercise].hidden_later_points = entry["checks"], entry["points"]

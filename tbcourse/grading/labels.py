@@ -32,6 +32,13 @@ LABELS = {
     "not graded line": "not graded: {students}",
     "overrides": "overrides: {count} applied",
     "override problems": "Files and overrides not used",
+    "hidden": "Public and hidden checks",
+    "hidden intro": "Points earned by the class in the checks students can run themselves (public) and in those "
+                    "only this grade ran (hidden). A student who passed every public check of an exercise and "
+                    "failed a hidden one may have fitted the answer to the public cases.",
+    "public points": "public points",
+    "hidden points": "hidden points",
+    "public only": "passed public, failed hidden",
     # what the intake says of a submission (tbcourse.grading.intake, tbcourse.grading.delivery)
     "no lesson": "{name}: matches no lesson: not graded",
     "no student": "{name}: names no student: not graded",

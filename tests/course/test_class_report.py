@@ -13,28 +13,33 @@ import pytest
 from tbcourse.__main__ import torch_first
 from tbcourse.authoring import screenshots
 from tbcourse.grading import book
-from tbcourse.grading.class_report import summary, write_report
+from tbcourse.grading.class_report import public_and_hidden, summary, write_report
 from tbcourse.grading.delivery import delivered
 from tbcourse.grading.gradebook import grading_inputs
 from tbcourse.grading.intake import Ambiguous, canonical, lesson_files
-from tbcourse.grading.manifest import exercises, graded_points
+from tbcourse.grading.manifest import exercises, graded_points, hidden_checks
 from tbcourse.settings import ROOT, TESTED_PINS, TORCH_CPU_INDEX
 
 POINTS = graded_points()
+HIDDEN = hidden_checks()
 REASONS = {  # what a failure says, with numbers that differ from student to student
     "01.2": "displayed_pixels(img) has shape ({n}, {n}, 3); expected ({m}, {m}, 3)",
     "02.3": "normalize_image: max is {n}.{m}, expected 1.0",
 }
 
 
-def record(student: str, passed: set[str], rng: random.Random) -> dict:
+def record(student: str, passed: set[str], rng: random.Random, public_only: frozenset = frozenset()) -> dict:
+    """A made-up grade: the exercises in ``passed`` passed, those in ``public_only`` passed in their public checks
+    and failed in their hidden ones, the rest failed."""
     results = {}
     for ex, info in exercises().items():
-        ok = ex in passed
+        ok, hidden = ex in passed, HIDDEN.get(ex, {"points": 0})["points"]
         reason = REASONS.get(ex, "not done yet: TODO({n})")
         message = "" if ok else reason.format(n=rng.randint(2, 99), m=rng.randint(2, 99))
-        results[ex] = {"lesson": info.lesson, "function": info.function, "points": POINTS[ex] if ok else 0,
-                       "max": POINTS[ex], "passed": ok, "message": message, "hint": ""}
+        points = POINTS[ex] if ok else POINTS[ex] - hidden if ex in public_only else 0
+        results[ex] = {"lesson": info.lesson, "function": info.function, "points": points, "max": POINTS[ex],
+                       "passed": ok, "message": message, "hint": "", "hidden_max": hidden,
+                       "hidden_points": hidden if ok else 0}
     return {"student": student, "total": sum(r["points"] for r in results.values()), "max": sum(POINTS.values()),
             "exercises": results, "status": "graded", "files": []}
 
@@ -45,7 +50,9 @@ def desk(tmp_path_factory):
     rng, folder = random.Random(), tmp_path_factory.mktemp("desk")
     ids = list(exercises())
     names = ["李雷", "Jane Doe", "=HYPERLINK()"] + [f"student {k}" for k in range(9)]
-    records = {name: record(name, {ex for ex in ids if rng.random() < 0.6} - {"01.2"}, rng) for name in names}
+    records = {name: record(name, {ex for ex in ids if rng.random() < 0.6} - {"01.2", "02.6"}, rng) for name in names}
+    fitted = rng.choice(names[1:])  # passes 02.6's public checks, not its hidden ones
+    records[fitted] = record(fitted, set(), rng, public_only=frozenset({"02.6"}))
     records["broken"] = {"student": "broken", "total": 0, "max": None, "exercises": {}, "files": [],
                          "status": "not graded: RecursionError: maximum recursion depth exceeded"}
     (folder / "roster.csv").write_text("id,name,folder\n20240001,Li Lei,李雷\n20240002,Jane Doe,Jane Doe\n",
@@ -58,7 +65,7 @@ def desk(tmp_path_factory):
     reports = folder / "reports"
     table = book.write_all(records, reports, roster, overrides, ["notes.txt: matches no lesson: not graded"])
     write_report(table, reports / "class.html")
-    return dict(records=records, reports=reports, table=table, bonus=bonus, folder=folder)
+    return dict(records=records, reports=reports, table=table, bonus=bonus, folder=folder, fitted=fitted)
 
 
 def sheet(path) -> list[dict]:
@@ -114,6 +121,15 @@ def test_the_summary_names_the_hardest_exercise_and_its_commonest_reason(desk):
     hardest = "01.2 displayed_pixels(): 0% passed; commonest reason (12): displayed_pixels(img) has shape (#, #, #)"
     assert hardest in text, text
     assert len(text.splitlines()) < 25, "more than a screen"
+
+
+def test_the_report_splits_public_and_hidden_points_and_names_who_passed_the_public_checks_only(desk):
+    split = public_and_hidden(desk["table"])
+    assert set(split) == set(HIDDEN), "every exercise with hidden checks, and only those"
+    hidden_max = sum(r["exercises"]["02.6"]["hidden_max"] for r in desk["records"].values() if r["exercises"])
+    assert split["02.6"]["hidden"] == [0, hidden_max] and split["02.6"]["public only"] == [desk["fitted"]]
+    page = (desk["reports"] / "class.html").read_text(encoding="utf-8")
+    assert "Public and hidden checks" in page and "passed public, failed hidden" in page
 
 
 @pytest.mark.skipif(bool(screenshots.missing()), reason=f"needs {screenshots.missing()}")
