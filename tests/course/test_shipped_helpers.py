@@ -16,11 +16,10 @@ import types
 
 import pytest
 
+from graded_modules import SHARED, load
 from tbcourse.grading.manifest import exercises
-from tbcourse.settings import GRADED_TESTS, ROOT, SOLUTIONS, graded_test_files, lesson_of_test
+from tbcourse.settings import ROOT, SOLUTIONS, graded_test_files, lesson_of_test
 
-sys.path.insert(0, str(GRADED_TESTS))
-SHARED = ["helpers", "fixtures"]  # what every lesson's graded tests may use
 
 
 def stub_signatures(lesson: str) -> dict[str, ast.FunctionDef]:
@@ -73,7 +72,7 @@ def cases():
         lesson = lesson_of_test(path)
         stubs = stub_signatures(lesson)
         for module_name in [path.stem, *SHARED]:
-            module = __import__(module_name)
+            module = load(module_name)
             for name, helper in candidates(module).items():
                 fitting = {fn: (stub, n) for fn, stub in stubs.items() if (n := fits(helper, stub)) is not None}
                 if fitting:
