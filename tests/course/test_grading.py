@@ -1,11 +1,13 @@
 """The grader, both ways and against broken work: full marks for the solutions, zero for the stubs,
 and a broken lesson costs only its own exercises."""
 import importlib.metadata
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -31,16 +33,22 @@ def copy_of_solutions(tmp_path):
 
 # How student code can be started: the ways of tbcourse.runner.methods, as the grade driver's options.
 METHODS = {"fork": ["--start-method", "fork"], "spawn": ["--start-method", "spawn"], "bwrap": ["--boundary"]}
-_graded = {}
+_grades = {}  # (folder, method) -> the future (process, report) of that grade
 
 
 def graded(tmp_path_factory, folder, method):
-    """(process, report) of grading ``folder`` with ``method``, once per module."""
+    """(process, report) of grading ``folder`` with ``method``, once per module. The first call starts every such
+    grade, two at a time: one grade keeps about one core busy, its checks and student code taking turns."""
     if method == "bwrap" and shutil.which("bwrap") is None:
         pytest.skip(f"bubblewrap is not installed: {bwrap.INSTALL}")
-    if (folder, method) not in _graded:
-        _graded[folder, method] = grade(ROOT / folder, tmp_path_factory.mktemp(method) / "grade.json", *METHODS[method])
-    return _graded[folder, method]
+    if not _grades:
+        pool = ThreadPoolExecutor(2)
+        for where, how in itertools.product(["solutions", "lessons"], METHODS):
+            if how != "bwrap" or shutil.which("bwrap"):
+                report = tmp_path_factory.mktemp(how) / "grade.json"
+                _grades[where, how] = pool.submit(grade, ROOT / where, report, *METHODS[how])
+        pool.shutdown(wait=False)
+    return _grades[folder, method].result()
 
 
 @pytest.mark.parametrize("method", METHODS)
