@@ -7,11 +7,13 @@ PORT    ?= 6006
 
 .DEFAULT_GOAL := help
 .PHONY: help run test watch progress hint grade check tensorboard lessons notebooks figures bench release autograder \
+	catalogs translations \
 	autograder-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "  options: WORK=dir (folder make test grades and make run runs), LESSON=NN (one lesson), EX=NN.k (one exercise), SUBMISSIONS=dir, PORT=n, DEST=dir"
+	@echo "  COURSE_LANG=zh: messages in Chinese (default: the system's locale); with make release, a Chinese release"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv .venv
@@ -48,6 +50,13 @@ tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change)
 lessons: $(STAMP) ## rebuild lessons/ from solutions/ (refuses to overwrite hand edits; FORCE=1 keeps them as .bak)
 	$(PY) -m tbcourse.authoring.build $(if $(FORCE),--force)
 
+catalogs: $(STAMP) ## extract every message into tbcourse/locale/*/LC_MESSAGES/tbcourse.po, then compile the .mo
+	$(PY) -m tbcourse.authoring.catalogs update
+	$(PY) -m tbcourse.authoring.catalogs compile
+
+translations: $(STAMP) ## list every lesson cell, message and README without a current, faithful Chinese
+	$(PY) -m tbcourse.authoring.translations check
+
 notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
 	$(PY) -m tbcourse.grading.notebooks build
 
@@ -57,9 +66,9 @@ figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lesso
 bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
 	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS))
 
-release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers
+release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers (COURSE_LANG=zh: in Chinese)
 	@test -n "$(DEST)" || { echo "usage: make release DEST=dir (a new or empty folder outside the course)"; exit 2; }
-	$(PY) -m tbcourse.authoring.release $(DEST)
+	$(PY) -m tbcourse.authoring.release $(DEST) $(if $(COURSE_LANG),--lang $(COURSE_LANG))
 
 autograder: $(STAMP) ## build dist/autograder.zip for Gradescope: setup.sh, run_autograder, the grader; no answers
 	$(PY) -m tbcourse.authoring.autograder build

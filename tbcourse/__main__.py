@@ -8,6 +8,7 @@
     python -m tbcourse progress                               every exercise, done or to do, with points
     python -m tbcourse notebooks [--work lessons]             a Jupyter notebook beside every lesson
     python -m tbcourse tensorboard [--port 6006]              look at runs/ in TensorBoard
+    python -m tbcourse --lang zh <command>                    messages in Chinese (en: English; also COURSE_LANG)
 
 Run with any Python 3.10 or newer once the course is set up: every command but setup and hint runs itself
 again in the course's .venv. Nothing here needs make, a shell or fork.
@@ -21,6 +22,7 @@ import venv
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
+from tbcourse.i18n import LANG_ENV, LANGUAGES, _, use
 from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, VENV, Settings, lesson_names, venv_python
 
 TENSORBOARD_PORT = 6006
@@ -30,14 +32,14 @@ def run(work: Path, lesson: str | None) -> int:
     """Run each lesson of ``work`` (or the one numbered ``lesson``) as a script, in course order."""
     names = [name for name in lesson_names(work) if lesson is None or name[:2] == lesson[:2]]
     if not names:
-        print(f"error: no lesson {lesson or ''} in {work}", file=sys.stderr)
+        print(_("error: no lesson {lesson} in {work}").format(lesson=lesson or "", work=work), file=sys.stderr)
         return 2
     for name in names:
         print(f"== {work.name}/{name}.py", flush=True)
         code = subprocess.call([sys.executable, str(work / f"{name}.py")])
         if code:
             return code
-    print("\nLogs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:6006")
+    print("\n" + _("Logs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:6006"))
     return 0
 
 
@@ -54,9 +56,9 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
     ``reset`` forgets the levels seen, of ``exercise`` or of every exercise. Pure Python: no make, no shell."""
     manifest = exercises()
     if exercise not in manifest and not (reset and exercise is None):
-        which = f"no exercise {exercise!r}." if exercise else "which exercise?"
-        print(f"error: {which} An exercise id is NN.k, as on the scorecard: {id_ranges(manifest)} "
-              f"(e.g. python -m tbcourse hint 02.3)", file=sys.stderr)
+        which = _("no exercise {exercise!r}.").format(exercise=exercise) if exercise else _("which exercise?")
+        print(_("error: {which} An exercise id is NN.k, as on the scorecard: {ids} (e.g. python -m tbcourse hint "
+                "02.3)").format(which=which, ids=id_ranges(manifest)), file=sys.stderr)
         return 2
     try:
         seen = json.loads(seen_file.read_text(encoding="utf-8"))
@@ -64,15 +66,18 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
         seen = {}
     if reset:
         seen = {ex: n for ex, n in seen.items() if exercise not in (None, ex)}
-        print(f"Forgot the hints seen of {exercise or 'every exercise'}: the next one starts at level 1.")
+        print((_("Forgot the hints seen of {exercise}: the next one starts at level 1.") if exercise else
+               _("Forgot the hints seen of every exercise: the next one starts at level 1.")).format(exercise=exercise))
     else:
         levels = manifest[exercise].hints
         level = min(seen.get(exercise, 0) + 1, len(levels))
         seen[exercise] = level
-        print(f"{exercise} {manifest[exercise].function}(), hint {level} of {len(levels)}:")
-        print(textwrap.fill(levels[level - 1], width=100, initial_indent="  ", subsequent_indent="  "))
-        print(f"That is the last hint for {exercise}: it repeats from now on." if level == len(levels) else
-              f"Still stuck? The same command gives hint {level + 1} of {len(levels)}.")
+        print(_("{exercise} {function}(), hint {level} of {levels}:").format(
+            exercise=exercise, function=manifest[exercise].function, level=level, levels=len(levels)))
+        print(textwrap.fill(_(levels[level - 1]), width=100, initial_indent="  ", subsequent_indent="  "))
+        print(_("That is the last hint for {exercise}: it repeats from now on.").format(exercise=exercise)
+              if level == len(levels) else _("Still stuck? The same command gives hint {next} of {levels}.").format(
+                  next=level + 1, levels=len(levels)))
     seen_file.parent.mkdir(parents=True, exist_ok=True)
     seen_file.write_text(json.dumps(seen, indent=2) + "\n", encoding="utf-8")
     return 0
@@ -81,11 +86,11 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
 def setup(dev: bool) -> int:
     """Make the course's .venv with this Python and install what the lessons and the grader need."""
     if sys.version_info < (3, 10):
-        print(f"error: the course needs Python 3.10 or newer (this is {sys.version.split()[0]}); on Windows, "
-              "py -3.11 -m tbcourse setup", file=sys.stderr)
+        print(_("error: the course needs Python 3.10 or newer (this is {version}); on Windows, py -3.11 -m tbcourse "
+                "setup").format(version=sys.version.split()[0]), file=sys.stderr)
         return 2
     if not venv_python().exists():
-        print(f"making {VENV} ...", flush=True)
+        print(_("making {venv} ...").format(venv=VENV), flush=True)
         venv.create(VENV, with_pip=True)
     needs = ["-r", str(ROOT / "requirements.txt")]
     if dev and (ROOT / "requirements-dev.txt").exists():
@@ -93,9 +98,10 @@ def setup(dev: bool) -> int:
     for step in (["install", "--upgrade", "pip"], ["install", *needs], ["install", "--no-deps", "-e", str(ROOT)]):
         code = subprocess.call([str(venv_python()), "-m", "pip", "--disable-pip-version-check", *step])
         if code:
-            print(f"error: pip {' '.join(step[:2])} failed (exit code {code}); see its output above", file=sys.stderr)
+            print(_("error: pip {step} failed (exit code {code}); see its output above").format(
+                step=" ".join(step[:2]), code=code), file=sys.stderr)
             return code
-    print(f"the course is set up in {VENV}. Next: python -m tbcourse test (or watch, while you work)")
+    print(_("the course is set up in {venv}. Next: python -m tbcourse test (or watch, while you work)").format(venv=VENV))
     return 0
 
 
@@ -114,6 +120,8 @@ def tensorboard(port: int) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tbcourse", description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", choices=LANGUAGES, help=f"the language of messages (default: {LANG_ENV}, else the "
+                        "language of the release, else the system's)")
     commands = parser.add_subparsers(dest="command", required=True)
     p_run = commands.add_parser("run", help="run lessons as scripts, logging to runs/NN_topic/")
     p_run.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
@@ -138,6 +146,8 @@ def main(argv=None) -> int:
     p_hint.add_argument("--seen", type=Path, default=HINTS_SEEN,
                         help=f"the file that remembers the hints seen (default: {HINTS_SEEN})")
     args = parser.parse_args(argv)
+    if args.lang:
+        use(args.lang)  # before anything speaks; the processes started from here inherit it
     if args.command == "setup":
         return setup(args.dev)
     if args.command == "hint":

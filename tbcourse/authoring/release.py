@@ -16,6 +16,11 @@ their work with, and nothing that gives an answer away:
   tests, that passes when ``python -m tbcourse.grading.classroom`` finds the exercise passed in
   reports/grade.json, and education/autograding-grading-reporter with every step as a runner.
 
+With ``--lang zh`` (``make release DEST=dir COURSE_LANG=zh``) the release is Chinese: its lessons are built
+in Chinese (``tbcourse.authoring.build``), its README is ``student/README.zh.md``, and
+``tbcourse/locale/LANGUAGE`` makes Chinese the default language of its messages (``tbcourse.i18n``); the
+command refuses, naming each, while a cell, TODO or the README has no current translation.
+
 Not ``solutions/``, the answer keys (``tests/keys/``), the course's own checks (``tests/course/``,
 ``tests/errata/``), its CI (``.ci/``), docs/figures or the authoring tools. Once written, every file of
 DEST is searched for the lines of the answers; any found are listed and the command fails: that release
@@ -29,13 +34,16 @@ import sys
 from pathlib import Path
 
 from tbcourse.authoring.build import BEGIN, END, lesson_text, strip_solutions
+from tbcourse.authoring.translations import README_SIGNED, Untranslated, readme_problems
+from tbcourse.i18n import LANGUAGES, RELEASE_LANGUAGE
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRADED_TESTS, LESSONS, MANIFEST, PACKAGE,
                                PHOTO, ROOT, SOLUTIONS, SYLLABUS, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX,
                                lesson_names)
 
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
-COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "kit",
+COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "i18n.py",
+          PACKAGE / "locale", PACKAGE / "kit",
           PACKAGE / "grading", FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt",
           ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
@@ -55,8 +63,11 @@ def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def student_readme() -> str:
-    """The students' README, with the course README's lesson table and troubleshooting section."""
+def student_readme(lang: str = "en") -> str:
+    """The students' README, with the course README's lesson table and troubleshooting section; in another
+    language, its translation ``student/README.<lang>.md``, which holds both translated."""
+    if lang != "en":
+        return README_SIGNED.sub("", read(STUDENT / f"README.{lang}.md"), count=1)
     course = read(ROOT / "README.md")
     table = re.search(r"^\| lesson \| what it teaches.*\n(\|.*\n)+", course, re.M)[0]
     readme = read(STUDENT / "README.md").replace("{{lesson table}}\n", table)
@@ -103,8 +114,13 @@ def classroom_workflow() -> str:
     return text
 
 
-def release(dest: Path) -> None:
-    """Write the student repository into ``dest``, a new or empty folder."""
+def release(dest: Path, lang: str = "en") -> None:
+    """Write the student repository into ``dest``, a new or empty folder, in ``lang``. Raises Untranslated,
+    writing nothing, while a lesson's cell or TODO or the README has no current translation into ``lang``."""
+    lessons = {LESSONS / f"{name}.py": lesson_text(read(SOLUTIONS / f"{name}.py"), name,
+                                                   f"{SOLUTIONS.name}/{name}.py", lang) for name in lesson_names()}
+    if lang != "en" and readme_problems(lang):
+        raise Untranslated("\n".join(readme_problems(lang)))
     for source in COPIED:
         target = dest / source.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,16 +129,16 @@ def release(dest: Path) -> None:
         else:
             shutil.copy2(source, target)
     data_readme = read(DATA / "README.md")
-    written = {LESSONS / f"{name}.py": lesson_text(read(SOLUTIONS / f"{name}.py"), name, f"{SOLUTIONS.name}/{name}.py")
-               for name in lesson_names()}
-    written.update({
+    written = {**lessons,
         DATA / "README.md": data_readme.replace(markdown_section(data_readme, DATA_MAKING), "").rstrip() + "\n",
-        ROOT / "README.md": student_readme(),
+        ROOT / "README.md": student_readme(lang),
         ROOT / "pyproject.toml": student_pyproject(),
         ROOT / "Makefile": read(STUDENT / "Makefile"),
         ROOT / ".gitignore": read(STUDENT / "gitignore"),
         ROOT / CLASSROOM_WORKFLOW: classroom_workflow(),
-    })
+    }
+    if lang != "en":
+        written[RELEASE_LANGUAGE] = f"{lang}\n"
     for path, text in written.items():
         target = dest / path.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -164,14 +180,20 @@ def leaks(dest: Path) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path, help="a new or empty folder outside the course")
-    dest = parser.parse_args(argv).dest.resolve()
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="the language of the release (default: en)")
+    args = parser.parse_args(argv)
+    dest = args.dest.resolve()
     if dest == ROOT or ROOT in dest.parents:
         print(f"error: {dest} is inside the course; write the release outside {ROOT}", file=sys.stderr)
         return 2
     if dest.exists() and not (dest.is_dir() and not any(dest.iterdir())):
         print(f"error: {dest} exists and is not an empty folder; name a new or empty one", file=sys.stderr)
         return 2
-    release(dest)
+    try:
+        release(dest, args.lang)
+    except Untranslated as err:
+        print(f"error: the release is not fully translated into {args.lang}; nothing written:\n{err}", file=sys.stderr)
+        return 1
     found = leaks(dest)
     if found:
         print(f"error: the release in {dest} holds {len(found)} lines of answers; do not hand it out:",

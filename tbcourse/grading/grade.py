@@ -20,6 +20,7 @@ from tbcourse.grading import boundary, progress, unprivileged
 from tbcourse.grading.checker import Checker
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
+from tbcourse.i18n import LANGUAGES, _, ljust, use, width
 from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
 
 CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
@@ -47,7 +48,8 @@ class Result:
 def test_files(lesson: str | None) -> list[Path]:
     files = graded_test_files(lesson)
     if not files:
-        raise GradingError(f"no graded tests for lesson {lesson!r} in {GRADED_TESTS.relative_to(ROOT)}")
+        raise GradingError(_("no graded tests for lesson {lesson!r} in {folder}").format(
+            lesson=lesson, folder=GRADED_TESTS.relative_to(ROOT)))
     return files
 
 
@@ -79,8 +81,9 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
             except subprocess.TimeoutExpired:
                 code = None
         finished = code in (0, 1)  # all passed, or some failed: anything else is the grader's end
-        death = (f"the grading process ended early (exit code {code}); see {log.name}" if code is not None else
-                 f"grading stopped after {ALL_TESTS_SECONDS} s, or its process died; see {log.name}")
+        death = (_("the grading process ended early (exit code {code}); see {log}").format(code=code, log=log.name)
+                 if code is not None else _("grading stopped after {seconds} s, or its process died; see {log}").format(
+                     seconds=ALL_TESTS_SECONDS, log=log.name))
         return read_record(record_path, finished, death, log.name)
 
 
@@ -105,7 +108,7 @@ def read_record(record_path: Path, finished: bool, death: str, log_name: str) ->
         elif rec["event"] == "result":
             tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
     if not tests:
-        raise GradingError(f"the graded tests could not be collected; see {log_name}")
+        raise GradingError(_("the graded tests could not be collected; see {log}").format(log=log_name))
     finished &= all("passed" in rec for rec in tests.values())
     for rec in tests.values():  # student code runs in processes of its own, so this is the grader's failure
         rec.setdefault("passed", False)
@@ -124,7 +127,7 @@ def score(tests: dict) -> dict[str, Result]:
             entry["passed"] = False
             entry["message"] = entry["message"] or rec["message"]
     results = {}
-    for (exercise, _), entry in sorted(functions.items()):
+    for (exercise, _function), entry in sorted(functions.items()):
         info = manifest[exercise]
         res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", ""))
         res.max += entry["points"]
@@ -134,7 +137,7 @@ def score(tests: dict) -> dict[str, Result]:
     hinted = set()
     for exercise, res in results.items():
         if not res.passed and res.lesson not in hinted:
-            res.hint = manifest[exercise].hints[0]
+            res.hint = _(manifest[exercise].hints[0])
             hinted.add(res.lesson)
     return results
 
@@ -142,18 +145,19 @@ def score(tests: dict) -> dict[str, Result]:
 def scorecard(results: dict[str, dict]) -> str:
     """The table a student reads: one row per exercise, the reason under each failure, and the hint
     ``score`` chose (one per lesson) with the command that gives the next."""
-    header = ("lesson", "exercise", "function", "points", "result")
-    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", "pass" if r["passed"] else "FAIL")
+    header = (_("lesson"), _("exercise"), _("function"), _("points"), _("result"))
+    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", _("pass") if r["passed"] else _("FAIL"))
             for ex, r in results.items()]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     indent = " " * (sum(widths) + 2 * len(widths))
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
+    lines = ["  ".join(ljust(cell, w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
     for row, (ex, result) in zip(rows, results.items()):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result["message"])
+        lines.append("  ".join(ljust(cell, w) for cell, w in zip(row, widths)) + result["message"])
         if result["hint"]:
-            lines.append(f"{indent}hint: {result['hint']} (step by step: python -m tbcourse hint {ex})")
+            lines.append(indent + _("hint: {hint} (step by step: python -m tbcourse hint {exercise})").format(
+                hint=result["hint"], exercise=ex))
     total, best = sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values())
-    lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"]
+    lines += ["-" * (len(indent) + 40), _("total: {total}/{best} points").format(total=total, best=best)]
     return "\n".join(lines)
 
 
@@ -180,31 +184,36 @@ def main(argv=None) -> int:
     parser.add_argument("--start-method", choices=START_METHODS[:2],
                         help="how student code is started: fork (Linux's default) or spawn (elsewhere)")
     parser.add_argument("--boundary", action="store_true", help="run student code inside bubblewrap, as make grade does")
+    parser.add_argument("--lang", choices=LANGUAGES, help="the language of the scorecard (default: COURSE_LANG, "
+                        "else the system's)")
     args = parser.parse_args(argv)
+    if args.lang:
+        use(args.lang)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():
-        print(f"error: {work} is not a folder", file=sys.stderr)
+        print(_("error: {path} is not a folder").format(path=work), file=sys.stderr)
         return 2
     if args.boundary:
         try:
             boundary.check()
         except boundary.BoundaryMissing as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(_("error: {reason}").format(reason=err), file=sys.stderr)
             return 2
     env = {ENV["start_method"]: args.start_method} if args.start_method else {}
-    how = "inside bubblewrap" if args.boundary else \
-        f"in processes of its own ({args.start_method or Settings().method}), not in a sandbox: fine for your own work"
-    print(f"grading {work} (student code runs {how}) ...", flush=True)
+    how = _("student code runs inside bubblewrap") if args.boundary else \
+        _("student code runs in processes of its own ({method}), not in a sandbox: fine for your own work").format(
+            method=args.start_method or Settings().method)
+    print(_("grading {work} ({how}) ...").format(work=work, how=how), flush=True)
     log = report.with_suffix(".log")
     try:
         content = grade_folder(work, log, args.lesson, args.timeout, env, "bwrap" if args.boundary else None)
     except GradingError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {reason}").format(reason=err), file=sys.stderr)
         return 2
     report.write_text(json.dumps(content, indent=2) + "\n")
     progress.record(content["exercises"], work, report.parent / PROGRESS.name)  # make progress reads it
     print("".join(f"{line}\n" for line in content["synced"]) + scorecard(content["exercises"]))
-    print(f"report: {report}; the tests' own output: {log}")
+    print(_("report: {report}; the tests' own output: {log}").format(report=report, log=log))
     return 0 if content["total"] == content["max"] else 1
 
 
