@@ -78,7 +78,7 @@ def template() -> Catalog:
                                                                      comment_tags=("TRANSLATORS:",)):
             catalog.add(message, locations=[(_where(path), number)], auto_comments=comments, context=context)
     for message, where, number in [*hint_levels(), *todo_tasks()]:
-        catalog.add(message, locations=[(where, number)])
+        catalog.add(message, locations=[(where, number)]).flags.discard("python-brace-format")  # not formatted
     return catalog
 
 
@@ -142,7 +142,8 @@ def problems() -> list[str]:
 
 
 def translated_pairs(lang: str = "zh") -> list[tuple[str, str, str]]:
-    """(where, English, translation) of every current message of ``lang``: what the glossary holds translations to."""
+    """(where, English, translation, whether it is a format string) of every current message of ``lang``: what
+    the glossary holds translations to."""
     catalog, pairs = load(lang), []
     for message in template():
         done = catalog.get(message.id, message.context) if message.id else None
@@ -150,7 +151,8 @@ def translated_pairs(lang: str = "zh") -> list[tuple[str, str, str]]:
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = done.string if isinstance(done.string, tuple) else (done.string,)
             where = ", ".join(f"{file}:{line}" for file, line in message.locations)
-            pairs += [(where, english, text) for english, text in zip(ids, strings)]
+            formatted = "python-brace-format" in message.flags
+            pairs += [(where, english, text, formatted) for english, text in zip(ids, strings)]
     return pairs
 
 

@@ -108,14 +108,14 @@ def _timed_out_in(err, timed_out: str) -> bool:
 
 def reason(excinfo) -> str:
     """One line that tells a student what went wrong, without a traceback."""
-    from tbcourse.grading.sandbox import TIMED_OUT, StudentError
+    from tbcourse.grading.sandbox import StudentError
 
     err = excinfo.value
     if isinstance(err, pytest.fail.Exception):
         text = err.msg
         if text.startswith("Timeout"):
-            text = _("{timed_out} ({seconds}): an endless loop, or far too slow?").format(
-                timed_out=TIMED_OUT, seconds=text.split('>')[-1].split()[0])
+            text = _("ran past the time limit ({seconds}): an endless loop, or far too slow?").format(
+                seconds=text.split('>')[-1].split()[0])  # the sandbox's TIMED_OUT, pytest-timeout's time
     elif isinstance(err, NotImplementedError):
         text = _("not done yet: {todo}").format(todo=err)
     elif isinstance(err, AssertionError):
