@@ -33,6 +33,7 @@ MARKDOWN = "# %% [markdown]"
 TRANSLATION = re.compile(r'^# %% \[markdown\] lang="(?P<lang>[a-z]+)"(?: en="(?P<hash>[0-9a-f]+)")?$')
 GLOSSARY = ROOT / "docs" / "glossary.md"
 CODE_SPAN = re.compile(r"`[^`\n]+`")
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 QUOTED = re.compile(r"(?<!\w)'(.+?)'(?!\w)|“([^”]+)”")
@@ -153,12 +154,12 @@ def glossary(path: Path = GLOSSARY) -> dict[str, list[str]]:
 def faithful(where: str, english: str, chinese: str, terms: dict[str, list[str]]) -> list[str]:
     """What a translation must keep: the glossary's term for each of its English terms, every inline code span
     and number of the English (the errata stay exact), and exactly the English's ``{placeholders}``."""
-    problems = []
-    for name in ("".join(found) for found in QUOTED.findall(english)):  # a title or a tag quoted as it is
-        if name in chinese:
-            english = english.replace(name, "")
+    problems, prose = [], CODE_SPAN.sub("", FENCE.sub("", english))
+    for quoted in QUOTED.finditer(prose):  # a title or a tag quoted as it is: no term in it to translate
+        if "".join(quoted.groups("")) in chinese:
+            prose = prose.replace(quoted[0], "")
     for term, choices in terms.items():
-        if re.search(rf"(?<![\w`'\"./{{*]){re.escape(term)}(?:e?s)?(?![\w`'\"}}])", english, re.I) and \
+        if re.search(rf"(?<![\w`'\"./{{*]){re.escape(term)}(?:e?s)?(?![\w`'\"}}])", prose, re.I) and \
                 not any(c in chinese for c in choices):
             problems.append(f"{where}: {term!r} is translated without the glossary's {' / '.join(choices)}")
     for kept in sorted(set(CODE_SPAN.findall(english)) - set(CODE_SPAN.findall(chinese))):
