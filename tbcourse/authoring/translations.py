@@ -32,8 +32,9 @@ HEADER = re.compile(r"^# %%.*$", re.M)
 MARKDOWN = "# %% [markdown]"
 TRANSLATION = re.compile(r'^# %% \[markdown\] lang="(?P<lang>[a-z]+)"(?: en="(?P<hash>[0-9a-f]+)")?$')
 GLOSSARY = ROOT / "docs" / "glossary.md"
-CODE_SPAN = re.compile(r"`[^`\n]+`")
+CODE_SPAN = re.compile(r"`[^`]+`")  # once code blocks are left out; a span may go on to the next line
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+COMMENT = re.compile(r"\s+#\s.*$", re.M)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 QUOTED = re.compile(r"(?<!\w)'(.+?)'(?!\w)|“([^”]+)”")
@@ -162,7 +163,11 @@ def faithful(where: str, english: str, chinese: str, terms: dict[str, list[str]]
         if re.search(rf"(?<![\w`'\"./{{*]){re.escape(term)}(?:e?s)?(?![\w`'\"}}])", prose, re.I) and \
                 not any(c in chinese for c in choices):
             problems.append(f"{where}: {term!r} is translated without the glossary's {' / '.join(choices)}")
-    for kept in sorted(set(CODE_SPAN.findall(english)) - set(CODE_SPAN.findall(chinese))):
+    blocks = [{COMMENT.sub("", block) for block in FENCE.findall(text)} for text in (english, chinese)]
+    for kept in sorted(blocks[0] - blocks[1]):  # its comments may be translated, nothing else
+        problems.append(f"{where}: the code block {kept.splitlines()[1]!r}... of the English differs in the translation")
+    spans = [set(CODE_SPAN.findall(FENCE.sub("", text))) for text in (english, chinese)]
+    for kept in sorted(spans[0] - spans[1]):
         problems.append(f"{where}: the code {kept} of the English is missing from the translation")
     for number in sorted(set(NUMBER.findall(english)) - set(NUMBER.findall(chinese))):
         problems.append(f"{where}: the number {number} of the English is missing from the translation")
