@@ -17,6 +17,7 @@ COURSE_LANG=zh`` does) takes the translation of each markdown cell from beside i
 message catalog (``tbcourse/locale/``, ``tbcourse.authoring.catalogs``); code, names and ids stay as they are.
 """
 import argparse
+import gettext
 import hashlib
 import json
 import re
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 from tbcourse.authoring.translations import Untranslated, in_language
-from tbcourse.i18n import N_, translation
+from tbcourse.i18n import DOMAIN, LOCALE_DIR, N_
 from tbcourse.settings import LESSONS, SOLUTIONS, lesson_names
 
 BUILD_RECORD = ".build.json"  # in lessons/: the SHA-256 of each lesson as the build last wrote it
@@ -95,12 +96,26 @@ def catalog_translator(lang: str):
     """The translation of a message into ``lang`` from the compiled catalog, or None where it has none."""
     if lang == "en":
         return lambda message: message
-    catalog = translation(lang)
+    catalog = gettext.translation(DOMAIN, LOCALE_DIR, [lang])  # a copy of its own, to add the fallback to
+    catalog.add_fallback(_Missing())
 
     def translate(message: str) -> str | None:
-        text = catalog.gettext(message)
-        return text if text != message else None
+        try:
+            return catalog.gettext(message)
+        except _Untranslated:
+            return None
     return translate
+
+
+class _Untranslated(LookupError):
+    pass
+
+
+class _Missing(gettext.NullTranslations):
+    """The fallback of a catalog asked for a message it lacks (one translated as itself is not lacking)."""
+
+    def gettext(self, message):
+        raise _Untranslated(message)
 
 
 def check_cell(lesson: str, translate=lambda message: message) -> str:

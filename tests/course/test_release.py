@@ -174,24 +174,25 @@ def chinese(tmp_path_factory):
     dest = tmp_path_factory.mktemp("release-zh") / "course"
     release(dest, "zh")
     reports, env = tmp_path_factory.mktemp("reports-zh"), {"COURSE_LANG": "", "LANG": "C.UTF-8", "LC_ALL": ""}
+    built = {name: (dest / "lessons" / f"{name}.py").read_text(encoding="utf-8") for name in lesson_names()}
     untouched = grade(dest, reports / "untouched.json", env)
     for name in lesson_names():
         shutil.copy2(SOLUTIONS / f"{name}.py", dest / "lessons" / f"{name}.py")
     lesson = dest / "lessons" / "02_make_grid.py"  # one wrong answer: the grid's height forgets the padding
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\n\ndef grid_shape(n, c, h, w, nrow=8, padding=2):\n"
                       "    return (3, h, w)\n", encoding="utf-8")
-    return dest, untouched, grade(dest, reports / "solved.json", env)
+    return dest, built, untouched, grade(dest, reports / "solved.json", env)
 
 
 def test_a_chinese_release_speaks_chinese_and_grades_itself(chinese):
-    dest, (proc, report), (solved_proc, solved) = chinese
-    lessons = {name: (dest / "lessons" / f"{name}.py").read_text(encoding="utf-8") for name in lesson_names()}
-    assert all("检查你的代码" in text and 'lang="zh"' not in text for text in lessons.values())
+    dest, lessons, (proc, report), (solved_proc, solved) = chinese
+    assert all("检查你的代码" in text and 'lang="zh"' not in text and "## Run it" not in text
+               for text in lessons.values())
     assert (dest / "tbcourse" / "locale" / "LANGUAGE").read_text(encoding="utf-8").strip() == "zh"
     assert "## 设置" in (dest / "README.md").read_text(encoding="utf-8")
     assert report["total"] == 0 and "总分：0/" in proc.stdout, proc.stdout[-3000:]
     for ex, result in report["exercises"].items():
-        assert result["message"].startswith(f"还没有完成：TODO({ex})："), f"{ex}: {result['message']}"
+        assert result["message"].startswith(f"还没有完成：TODO({ex}): "), f"{ex}: {result['message']}"
     failed = {ex: r["message"] for ex, r in solved["exercises"].items() if not r["passed"]}
     assert set(failed) == {"02.1"} and solved["total"] == solved["max"] - graded_points()["02.1"], failed
     assert "未通过" in solved_proc.stdout and "提示：" in solved_proc.stdout, solved_proc.stdout[-3000:]
