@@ -149,6 +149,7 @@ def scorecard(results: dict[str, dict]) -> str:
     rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", _("pass") if r["passed"] else _("FAIL"))
             for ex, r in results.items()]
     widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths[-1] = max(widths[-1], 2 + max((width(row[-1]) for row in rows), default=0))  # a gap before the reason
     indent = " " * (sum(widths) + 2 * len(widths))
     lines = ["  ".join(ljust(cell, w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
     for row, (ex, result) in zip(rows, results.items()):
