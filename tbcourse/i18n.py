@@ -4,8 +4,8 @@
     print(_("total: {total}/{best} points").format(total=3, best=7))
 
 Catalogs are ``tbcourse/locale/<lang>/LC_MESSAGES/tbcourse.po`` (the sources, edited by translators) and the
-compiled ``.mo`` beside them, which ship, so students need no gettext tools (authors: ``python -m
-tbcourse.authoring.catalogs``). The language, in this order: ``--lang`` of the commands (which sets
+compiled ``.mo`` beside them, which ship, so students need no gettext tools (authors keep them in step with
+``make catalogs``). The language, in this order: ``--lang`` of the commands (which sets
 ``COURSE_LANG`` for the processes they start), ``COURSE_LANG``, the language a release was written in
 (``tbcourse/locale/LANGUAGE``, written by ``make release COURSE_LANG=zh``), then the system's locale
 (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, or Windows' user locale): ``zh_CN.UTF-8`` -> ``zh``.
