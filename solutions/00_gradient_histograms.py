@@ -14,7 +14,7 @@
 # rerun never stacks a second copy of the same steps. Then `make tensorboard` and open the **Histograms**
 # and **Distributions** tabs.
 
-# %% [markdown] lang="zh" en="604b2bff"
+# %% [markdown] en="604b2bff" lang="zh"
 # # 第 00 课 — 读懂权重和梯度的直方图
 #
 # 第 1 部分以 `add_histogram` 收尾：每个 epoch，为每一层的权重记录一张直方图，为它的梯度也记录一张。
@@ -57,7 +57,7 @@ from tbcourse.kit.paths import FACES, run_dir
 # A parameter that took no part in the last backward pass (frozen with `requires_grad=False`, or
 # unused in `forward`) has `p.grad is None`; there is nothing to log for it.
 
-# %% [markdown] lang="zh" en="505123ee"
+# %% [markdown] en="505123ee" lang="zh"
 # ## 回顾：add_histogram — 记录直方图（Recap: add_histogram）
 #
 # ```python
@@ -117,7 +117,7 @@ def log_weights_and_grads(writer, model, epoch):
 # Two numbers make that comparison without squinting at plots: the L2 norm of each gradient, and
 # the ratio of the first weight's gradient norm to the last one's.
 
-# %% [markdown] lang="zh" en="3c35c31b"
+# %% [markdown] en="3c35c31b" lang="zh"
 # ## 看最后一层的 weight_grad — 看最后一层（Reading the last layer's weight_grad）
 #
 # 笔记的原话是：
@@ -177,7 +177,7 @@ def first_to_last_ratio(norms):
 # the same at both ends; the default biases keep the activations from shrinking much, so the
 # gradients' shrinking shows.
 
-# %% [markdown] lang="zh" en="5d6cf6f8"
+# %% [markdown] en="5d6cf6f8" lang="zh"
 # 比值接近 1（或 0.1）是健康的；10⁻⁴ 说明前面几层几乎学不动。偏置是故意排除在外的：它们常常初始化为 0，
 # 表现也和权重不同。
 #
@@ -233,7 +233,7 @@ def one_backward_pass(model, width=64, batch=64, seed=0):
 # side). Last, the demo prints the ReLU MLP's factor under PyTorch's default initialisation, over
 # seeds 0 to 9.
 
-# %% [markdown] lang="zh" en="b6980453"
+# %% [markdown] en="b6980453" lang="zh"
 # ## 演示：在人脸数据集上训练 LeNet（The demo: LeNet on the faces set）
 #
 # `LeNet(classes=2)` 在课程的小图像数据集上学习区分人脸 / 非人脸（25×25 的灰度图；`ImageFolder` 把它们

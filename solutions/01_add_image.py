@@ -12,7 +12,7 @@
 # `runs/01_add_image/<date>_<time>/`, a run of its own in TensorBoard, so earlier runs stay and a rerun
 # never stacks a second copy of the same steps. Then `make tensorboard` and open the **Images** tab.
 
-# %% [markdown] lang="zh" en="410b292b"
+# %% [markdown] en="410b292b" lang="zh"
 # # 第 01 课 — `add_image()` 和它的缩放规则
 #
 # 第 1 部分记录的是数：标量和直方图。这一课记录**图片**。在有东西决定张量里的数怎样变成像素之前，
@@ -62,7 +62,7 @@ from tbcourse.kit.paths import run_dir
 # The original course slept a second between steps so that the wall times differ; that is not
 # needed: the step number is the slider.
 
-# %% [markdown] lang="zh" en="e82c730d"
+# %% [markdown] en="e82c730d" lang="zh"
 # ## 4. add_image() — 记录图像
 #
 # ```python
@@ -136,7 +136,7 @@ def log_note_images(writer, size=512):
 # The course's own tests prove this against the installed torch, so a future change of the rule shows
 # up as a failing test rather than as a wrong lesson.
 
-# %% [markdown] lang="zh" en="22dc0c73"
+# %% [markdown] en="22dc0c73" lang="zh"
 # ### 缩放规则（注意尺度）——以及笔记中的 cond2 从何而来（The scaling rule）
 #
 # 笔记给出两个条件：
@@ -193,7 +193,7 @@ def displayed_pixels(img, dataformats="CHW"):
 # the rounding both truncate (`add_image` casts after its × 255, and so does a conversion to `uint8`):
 # 127.6 would show as 127, not 128.
 
-# %% [markdown] lang="zh" en="45994964"
+# %% [markdown] en="45994964" lang="zh"
 # ### 显示一张已经在 [0, 255] 内的图像（Showing an image that is already in [0, 255]）
 #
 # 从文件解码出来的图像，或撤销了标准化的图像，常常是 [0, 255] 内的浮点数。原样记录的话，凡是大于 1 的地方
@@ -217,7 +217,7 @@ def as_displayable(img):
 # `displayed_pixels` predicts for the cases this lesson has already answered (step 3's `ones * 1.1`, a
 # float 128, a `uint8` 128), and whether it predicts every pixel stored for the image in [0, 255].
 
-# %% [markdown] lang="zh" en="6886595e"
+# %% [markdown] en="6886595e" lang="zh"
 # ## 运行（Run it）
 #
 # 演示记录这五个步骤，从事件文件中读回 step 1，数出其中的零。它把一张 [0, 255] 内的图像记录两次：原样记录

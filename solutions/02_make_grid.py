@@ -15,7 +15,7 @@
 # run of its own in TensorBoard, so earlier runs stay and a rerun never stacks a second copy of the same
 # steps. Then `make tensorboard` and open the **Images** tab.
 
-# %% [markdown] lang="zh" en="afa2dcb2"
+# %% [markdown] en="afa2dcb2" lang="zh"
 # # 第 02 课 — `make_grid` 与审查数据
 #
 # 第 01 课每个标签、每个 step 记录一张图片。一个 batch 的 16 张图像就是 16 张图片，点 16 个滑块可不是看数据的
@@ -74,7 +74,7 @@ from tbcourse.kit.paths import FACES, run_dir
 # straight from the source of `make_grid`: a single-channel batch is repeated into 3 channels (so it
 # shows grey), and a batch of **one** image is returned as that image, with no padding at all.
 
-# %% [markdown] lang="zh" en="6b71d15b"
+# %% [markdown] en="6b71d15b" lang="zh"
 # ## torchvision.utils.make_grid — 制作网格图像
 #
 # ```python
@@ -130,7 +130,7 @@ def grid_shape(n, c, h, w, nrow=8, padding=2):
 # `torch.Generator().manual_seed(seed)` and the order depends on `seed` alone, not on whatever else
 # used the global random state before: the same seed gives the same batch, every time.
 
-# %% [markdown] lang="zh" en="af812efc"
+# %% [markdown] en="af812efc" lang="zh"
 # ### 载入一个 batch 来看（Loading a batch to look at）
 #
 # 笔记审查的是人民币（RMB）纸币数据集；本课程附带了一个目录结构相同的替代品：
@@ -176,7 +176,7 @@ def load_batch(root, batch_size=16, size=(32, 32), seed=0):
 # `make_grid` works on a copy (`tensor.clone()` before its in-place `clamp_`); your version must not
 # change its input either.
 
-# %% [markdown] lang="zh" en="ba9c0165"
+# %% [markdown] en="ba9c0165" lang="zh"
 # ### normalize 与 value_range — 标准化与标准化范围（normalize and value_range）
 #
 # `normalize=True` 时，`make_grid` 先把数值**截断**到 `(low, high)`，再把这个区间映射到 **[0, 1]**：
@@ -221,7 +221,7 @@ def normalize_image(img, value_range=None):
 # `value_range` raises the contrast (all below 0.2 goes black, all above 0.8 white), and
 # `scale_each` stretches every face to full contrast on its own, which helps with dark crops.
 
-# %% [markdown] lang="zh" en="89734847"
+# %% [markdown] en="89734847" lang="zh"
 # ### 笔记中的网格及其选项（The notes' grid and its options）
 #
 # 笔记用 `nrow=4, normalize=True, scale_each=True` 在标签 `"input img"` 下记录一个 batch。把它记录下来，
@@ -279,7 +279,7 @@ def log_grid_options(writer, images):
 #   scores them too well, and the validation score is too kind. Comparing 43 images against 160 by eye
 #   is slow; compare the pixels instead.
 
-# %% [markdown] lang="zh" en="81908bcc"
+# %% [markdown] en="81908bcc" lang="zh"
 # ## 审查数据集（Reviewing data）
 #
 # 笔记在这一节的结尾点明了这一切的用处：`add_image` 结合 `make_grid` 可以对数据集做一个快速、基本的审查：
@@ -330,7 +330,7 @@ def find_duplicates(a, b):
 # file of image `k`. Then write down what you found: paths relative to the data set's root, like
 # `"train/face/img_0000.png"`, each list sorted.
 
-# %% [markdown] lang="zh" en="1a7863eb"
+# %% [markdown] en="1a7863eb" lang="zh"
 # `find_duplicates` 检查的是**完全**相等，能找出复制的文件。它会漏掉近似重复：同一张照片经过重新编码、缩放、
 # 调亮或裁掉一个像素，甚至两张不同但几乎一样的图像（两块暗的、没有特征的背景可能相差不到 1 %）。要抓住这些，
 # 需要更宽松的度量，比如平均绝对像素差低于某个阈值，或感知哈希，然后再人工看一看每一对候选，
@@ -367,7 +367,7 @@ def review_findings():
 # checks `grid_shape` against `make_grid`, works the notes' [-1000, 2000] example at the values worked
 # above, and prints how many copies `find_duplicates` finds within train.
 
-# %% [markdown] lang="zh" en="3a062b40"
+# %% [markdown] en="3a062b40" lang="zh"
 # ## 运行（Run it）
 #
 # 演示先记录两个划分的审查网格，再载入一个 batch 的附带人脸（载入两次，以表明同样的种子给出同样的 batch），

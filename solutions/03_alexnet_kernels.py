@@ -14,7 +14,7 @@
 # rerun never stacks a second copy of the same steps. Then `make tensorboard` and open the **Images** tab
 # (`make tensorboard` passes `--samples_per_plugin images=1000`; section 4 says why).
 
-# %% [markdown] lang="zh" en="2f13b71d"
+# %% [markdown] en="2f13b71d" lang="zh"
 # # 第 03 课 — AlexNet 的卷积核
 #
 # 第 02 课把一个 batch 的图像拼成一张网格图像。卷积层的权重也是一批小图像：`Conv2d(3, 64, 11)` 含有 64 个
@@ -68,7 +68,7 @@ from tbcourse.kit.paths import run_dir
 # kernels of 3 × 11 × 11 (the 2012 paper had 96, split over two GPUs), its five convolutions are
 # 3→64→192→384→256→256 channels.
 
-# %% [markdown] lang="zh" en="310749ac"
+# %% [markdown] en="310749ac" lang="zh"
 # ## 1. 训练好的 AlexNet — alexnet中的可视化：加载预训练模型（A trained AlexNet）
 #
 # 笔记（2021 年）用 `models.alexnet(pretrained=True)` 载入模型。torchvision 在 0.13 版中用
@@ -103,7 +103,7 @@ from tbcourse.kit.paths import run_dir
 # included, in the order they were assigned. The original course keeps the `nn.Conv2d` among them
 # and counts them from 0; that number is the `i` of the tags below.
 
-# %% [markdown] lang="zh" en="25b760ec"
+# %% [markdown] en="25b760ec" lang="zh"
 # ## 2. 找出卷积层 — 遍历 model.modules()（Finding the convolutions）
 #
 # `model.modules()` 深度优先地遍历模型：先是模型本身，然后是每个子模块，包括嵌套的，按它们被赋值的顺序。
@@ -149,7 +149,7 @@ def conv_layers(model):
 # reshapes to `(-1, 3, k_h, k_w)`, which swaps height and width. AlexNet's kernels are square, so
 # nothing shows; read the shape as `(c_out, c_in, kh, kw)` and keep the order.
 
-# %% [markdown] lang="zh" en="8d689a58"
+# %% [markdown] en="8d689a58" lang="zh"
 # ## 3. 把卷积核画成图片 — 卷积核可视化（Kernels as pictures）
 #
 # `Conv2d` 的权重 `w` 形状为 `(c_out, c_in, kh, kw)`：对 `c_out` 个输出通道中的每一个，每个输入通道各有一片
@@ -220,7 +220,7 @@ def kernel_grid_all(conv, nrow=8):
 # `vis_max=4` would reach conv5, whose all-kernels view does not exist: `log_kernels` then stops with
 # `kernel_grid_all`'s `ValueError`, after logging the layers before it.
 
-# %% [markdown] lang="zh" en="20c3ff75"
+# %% [markdown] en="20c3ff75" lang="zh"
 # ## 4. 记录它们 — add_image() 记录图像：每个卷积核一个 step（Logging them）
 #
 # 原课程对前 `vis_max + 1` 个卷积层（`vis_max=1`：conv1 和 conv2），每个输出通道记录一张拆分网格——输出通道
@@ -273,7 +273,7 @@ def log_kernels(writer, model, vis_max=1):
 # `untrained/0_all` next to the loader's, so with the real weights you can see both side by side.
 # Structure in kernels is evidence of learning; contrast is not.
 
-# %% [markdown] lang="zh" en="ca98590b"
+# %% [markdown] en="ca98590b" lang="zh"
 # ## 5. 你应该看到什么 — 训练前后的卷积核（What you should see）
 #
 # **训练好的权重。** `0_all` 就是那张著名的图：64 块中很多是有方向的边缘和条纹检测器（各种角度的明暗条纹，
@@ -295,7 +295,7 @@ def log_kernels(writer, model, vis_max=1):
 # prints the shapes of its convolution layers, and logs `log_kernels(writer, model)` plus an untrained
 # conv1 for comparison.
 
-# %% [markdown] lang="zh" en="dd7e81cc"
+# %% [markdown] en="dd7e81cc" lang="zh"
 # ## 运行（Run it）
 #
 # 演示用课程的载入函数载入 AlexNet（如果退回到随机权重，它会给出警告），打印它各卷积层的形状，并记录

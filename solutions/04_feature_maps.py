@@ -14,7 +14,7 @@
 # so earlier runs stay and a rerun never stacks a second copy of the same steps. Then `make tensorboard`
 # and open the **Images** tab.
 
-# %% [markdown] lang="zh" en="9a40f087"
+# %% [markdown] en="9a40f087" lang="zh"
 # # 第 04 课 — AlexNet 的特征图
 #
 # 第 03 课看的是 AlexNet 的卷积核*是*什么；这一课看它们对一张图片*做*了什么。把一张照片送进第一个卷积层，
@@ -71,7 +71,7 @@ CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
 # `AlexNet_Weights.IMAGENET1K_V1.transforms()` (resize to 256, centre-crop 224, ImageNet mean and std)
 # — the course's own tests check it.
 
-# %% [markdown] lang="zh" en="6139b7a8"
+# %% [markdown] en="6139b7a8" lang="zh"
 # ## 1. 输入 — alexnet中的可视化：数据（The input）
 #
 # 照片是课程自带的 `data/photos/astronaut.png`（`tbcourse.kit.paths.PHOTO`）：宇航员
@@ -119,7 +119,7 @@ def load_image(path, size=224):
 # autograd records nothing, so the result has `requires_grad=False`, no `grad_fn`, and no graph of
 # saved activations keeping memory alive (the original course wraps its whole demo in `no_grad`).
 
-# %% [markdown] lang="zh" en="76eb6930"
+# %% [markdown] en="76eb6930" lang="zh"
 # ## 2. conv1 的特征图 — 特征图可视化（conv1's feature maps）
 #
 # `model.features[0]` 是 AlexNet 的第一个卷积层，`Conv2d(3, 64, kernel_size=11, stride=4,
@@ -155,7 +155,7 @@ def conv1_feature_maps(model, img):
 # a *view* with the dimensions swapped and leaves `fmap` alone; `make_grid` copies before it
 # normalises, so the view is never written to.
 
-# %% [markdown] lang="zh" en="7d39c070"
+# %% [markdown] en="7d39c070" lang="zh"
 # ## 3. 64 张特征图拼成一张网格图像 — 预处理：transpose（One grid of 64 maps）
 #
 # `make_grid` 接收一批图像 B × C × H × W。特征图却是**一张** 64 通道的图像，
@@ -182,7 +182,7 @@ def feature_map_grid(fmap, nrow=8):
 #
 # The original course logs the grid under the tag `"feature map in conv1"` at step 322.
 
-# %% [markdown] lang="zh" en="f1d70da8"
+# %% [markdown] en="f1d70da8" lang="zh"
 # ## 4. 记录网格图像 — add_image() 记录图像（Logging the grid）
 #
 # 原课程在 step 322 把这张网格图像记录在标签 `"feature map in conv1"` 下。
@@ -217,7 +217,7 @@ def log_feature_maps(writer, model, img):
 # ReLU and is right; the course's own tests show all three). With hooks the cure is
 # simple: store `output.detach().clone()`, a copy taken at the moment the hook runs.
 
-# %% [markdown] lang="zh" en="5ec17f22"
+# %% [markdown] en="5ec17f22" lang="zh"
 # ## 5. 一次前向传播取得更深的层 — 多层特征图：forward hooks（Deeper layers in one pass）
 #
 # 对 conv1，我们可以手动调用这一层。对更深的层，切片 `model.features[:4](img)` 对普通的 `Sequential` 可行，
@@ -271,7 +271,7 @@ def feature_maps(model, img, layers):
 # keeps the photo's layout. That resemblance is not learning; look for maps that *pick out* specific
 # structure (one orientation, one colour), which only trained kernels do.
 
-# %% [markdown] lang="zh" en="32c0a690"
+# %% [markdown] en="32c0a690" lang="zh"
 # ## 6. 你应该看到什么 — 训练前后的特征图（What you should see）
 #
 # 用**训练好的**权重，conv1 的网格图像是一组经过不同滤波的宇航员：有的特征图沿某个方向的边缘亮起
@@ -290,7 +290,7 @@ def feature_maps(model, img, layers):
 # prints how much conv1's output changes when the photo is normalised with the notes' CIFAR-10
 # statistics instead of ImageNet's.
 
-# %% [markdown] lang="zh" en="73304b23"
+# %% [markdown] en="73304b23" lang="zh"
 # ## 运行（Run it）
 #
 # 演示记录输入（撤销了标准化）、conv1 的网格图像、conv2 和 conv3 的网格图像，并打印：用笔记中 CIFAR-10 的

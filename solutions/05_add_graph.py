@@ -13,7 +13,7 @@
 # never stacks a second graph in the same run. Then `make tensorboard` and open the **Graphs** tab
 # (double-click a box to open it).
 
-# %% [markdown] lang="zh" en="949ff47d"
+# %% [markdown] en="949ff47d" lang="zh"
 # # 第 05 课 — `add_graph()`：模型的计算图
 #
 # 标量、直方图和图像显示的是模型*做了*什么；`add_graph` 显示的是模型*是*什么：一次前向传播中的每一个运算，
@@ -93,7 +93,7 @@ from tbcourse.kit.paths import run_dir
 # message. A real tracing problem (a `TracerWarning`, or a `RuntimeError` when the model cannot
 # be traced) still comes through.
 
-# %% [markdown] lang="zh" en="c71fed15"
+# %% [markdown] en="c71fed15" lang="zh"
 # ## 5. add_graph() — 可视化模型计算图
 #
 # 笔记给出的函数签名是
@@ -185,7 +185,7 @@ def log_graph(writer, model, input_size=(1, 3, 32, 32)):
 # `named_modules()` names) and `0` and `0.lin` (names no module has), and so does what
 # `graph_modules` returns.
 
-# %% [markdown] lang="zh" en="9b6ff299"
+# %% [markdown] en="9b6ff299" lang="zh"
 # ## 读回一张计算图（Reading a graph back）
 #
 # TensorBoard 的 `EventAccumulator` 读取一个事件文件夹；`.Graph()` 返回保存的 `GraphDef`，它的 `node` 列表中
@@ -240,7 +240,7 @@ def graph_modules(logdir):
 # submodules found in each graph are those of `named_modules()`, and shows what `verbose=True` prints
 # for a two-layer model (run `tiny_mlp`).
 
-# %% [markdown] lang="zh" en="aac9154b"
+# %% [markdown] en="aac9154b" lang="zh"
 # ## 运行（Run it）
 #
 # 演示记录 LeNet 的计算图和 AlexNet 的计算图（随机权重：计算图与权重无关），

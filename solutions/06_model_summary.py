@@ -15,7 +15,7 @@
 # tab). Each run logs to a new folder, `runs/06_model_summary/<date>_<time>/`, a run of its own in
 # TensorBoard, so earlier runs stay and a rerun never stacks a second copy of the same steps.
 
-# %% [markdown] lang="zh" en="59b04b3c"
+# %% [markdown] en="59b04b3c" lang="zh"
 # # 第 06 课 — 模型摘要：torchsummary 与 torchinfo
 #
 # 训练模型之前，把它看成一张表会很有帮助：每一层、它输出的形状、它持有多少参数、这些参数占多少内存。笔记用的是
@@ -93,7 +93,7 @@ from tbcourse.kit.paths import run_dir
 # LeNet(2) by hand: conv1 `6·3·5·5 + 6 = 456`, conv2 `16·6·5·5 + 16 = 2,416`, fc1
 # `120·400 + 120 = 48,120`, fc2 `84·120 + 84 = 10,164`, fc3 `2·84 + 2 = 170`: 61,326 in all.
 
-# %% [markdown] lang="zh" en="1c2c0270"
+# %% [markdown] en="1c2c0270" lang="zh"
 # ## torchsummary — 查看模型信息，便于调试
 #
 # 笔记中的调用：
@@ -157,7 +157,7 @@ def count_parameters(model):
 # module (one with no children), run one batch, read the shapes, and remove the hooks (the
 # handle's `.remove()`), or they keep firing on every later forward pass.
 
-# %% [markdown] lang="zh" en="48242d2c"
+# %% [markdown] en="48242d2c" lang="zh"
 # ## 用 forward 钩子得到输出形状（Output shapes with forward hooks）
 #
 # “Output Shape”一列来自 **forward 钩子**：`module.register_forward_hook(fn)` 让 torch 在那个模块的
@@ -200,7 +200,7 @@ def output_shapes(model, input_size):
 # Params size (MB): 0.23
 # ```
 
-# %% [markdown] lang="zh" en="4ba50fba"
+# %% [markdown] en="4ba50fba" lang="zh"
 # ## 读取 torchsummary 的总数（Reading torchsummary's totals）
 #
 # 由于 `summary` 返回 `None`，总数要从它打印的内容中读取，用 `contextlib.redirect_stdout` 捕获。
@@ -232,7 +232,7 @@ def summary_totals(model, input_size):
 # "Params size (MB)" assumes 4 bytes (float32) per parameter, and torchsummary's megabyte is
 # 1024 × 1024 bytes.
 
-# %% [markdown] lang="zh" en="c13b4da2"
+# %% [markdown] en="c13b4da2" lang="zh"
 # “Params size (MB)”假定每个参数 4 个字节（float32），而 torchsummary 的 1 MB 是
 # 1024 × 1024 字节。
 
@@ -270,7 +270,7 @@ def params_size_mb(n_params, bytes_per_param=4):
 #
 # Neither tool is the truth for a model with shared parameters; `model.parameters()` is.
 
-# %% [markdown] lang="zh" en="e8c6add7"
+# %% [markdown] en="e8c6add7" lang="zh"
 # ## torchinfo，仍在维护的后继者（torchinfo, the maintained successor）
 #
 # ```python
@@ -317,7 +317,7 @@ class TiedNet(torch.nn.Module):
 # the three different totals of `TiedNet`. `add_text` logs the tables to TensorBoard; text is
 # rendered as Markdown there, so the tables are indented four spaces to show as code.
 
-# %% [markdown] lang="zh" en="fce354ed"
+# %% [markdown] en="fce354ed" lang="zh"
 # ## 运行（Run it）
 #
 # 演示打印 LeNet 的两张表（torchinfo 用 `device="cpu"`，这样在有 GPU 的机器上 LeNet 仍留在 CPU 上，供

@@ -6,7 +6,7 @@ with its language and a short hash of the English it was translated from::
     # %% [markdown]
     # ## 4. add_image() — 记录图像
     # ...
-    # %% [markdown] lang="zh" en="3f2a9c1e"
+    # %% [markdown] en="3f2a9c1e" lang="zh"
     # ## 4. add_image() — 记录图像
     # ...
 
@@ -30,7 +30,8 @@ from tbcourse.settings import ROOT, SOLUTIONS, lesson_names
 
 HEADER = re.compile(r"^# %%.*$", re.M)
 MARKDOWN = "# %% [markdown]"
-TRANSLATION = re.compile(r'^# %% \[markdown\] lang="(?P<lang>[a-z]+)"(?: en="(?P<hash>[0-9a-f]+)")?$')
+# The marks in the order Jupyter writes a cell's metadata (sorted), so that a notebook's round trip keeps them.
+TRANSLATION = re.compile(r'^# %% \[markdown\](?: en="(?P<hash>[0-9a-f]+)")? lang="(?P<lang>[a-z]+)"$')
 GLOSSARY = ROOT / "docs" / "glossary.md"
 CODE_SPAN = re.compile(r"`[^`]+`")  # once code blocks are left out; a span may go on to the next line
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
@@ -136,7 +137,7 @@ def sign(path: Path) -> int:
     lines, signed = source.splitlines(keepends=True), 0
     for before, cell in zip(found, found[1:]):
         if cell.lang and cell.signed is None and before.header == MARKDOWN:
-            lines[cell.line - 1] = f'{MARKDOWN} lang="{cell.lang}" en="{english_hash(before)}"\n'
+            lines[cell.line - 1] = f'{MARKDOWN} en="{english_hash(before)}" lang="{cell.lang}"\n'
             signed += 1
     path.write_text("".join(lines), encoding="utf-8")
     return signed

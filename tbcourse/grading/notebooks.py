@@ -39,20 +39,22 @@ from tbcourse.settings import LESSON_GLOB, LESSONS, SOLUTIONS
 FORMATS = "ipynb,py:percent"
 STATE = ".notebook-sync.json"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# Of a cell's metadata, only the marks of a translation (tbcourse.authoring.translations) go into the script.
+CELL_METADATA = "lang,en,-all"
 
 
 def to_notebook(script: str):
     """The notebook of a percent script: its cells, no outputs, paired with it, on the python3 kernel."""
     nb = jupytext.reads(script, fmt="py:percent")
-    nb.metadata["jupytext"].update(formats=FORMATS, notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    nb.metadata["jupytext"].update(formats=FORMATS, notebook_metadata_filter="-all", cell_metadata_filter=CELL_METADATA)
     nb.metadata["kernelspec"] = dict(KERNEL)
     return nb
 
 
 def to_script(nb) -> str:
     """The percent script of a notebook: its code and markdown only (sets jupytext's filters so that the
-    script gets no header and no cell metadata, whatever Jupyter stored in the notebook)."""
-    nb.metadata.setdefault("jupytext", {}).update(notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    script gets no header and no cell metadata but a translation's marks, whatever Jupyter stored in the notebook)."""
+    nb.metadata.setdefault("jupytext", {}).update(notebook_metadata_filter="-all", cell_metadata_filter=CELL_METADATA)
     return jupytext.writes(nb, fmt="py:percent")
 
 

@@ -23,7 +23,7 @@ CODE = '# %%\ndef f(x):\n    ### BEGIN SOLUTION 09.1: return x doubled\n    retu
 def translated(english=ENGLISH, signed=None):
     body = "# ## 缩放规则\n#\n# 浮点图像乘以 255。\n\n"
     sign = signed or english_hash(Cell(1, "", english.partition("\n")[2]))
-    return f'{english}# %% [markdown] lang="zh" en="{sign}"\n{body}{CODE}'
+    return f'{english}# %% [markdown] en="{sign}" lang="zh"\n{body}{CODE}'
 
 
 def test_the_english_build_leaves_every_translation_out():
