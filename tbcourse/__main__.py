@@ -118,36 +118,46 @@ def tensorboard(port: int) -> int:
         return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tbcourse", description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", choices=LANGUAGES, help=f"the language of messages (default: {LANG_ENV}, else the "
-                        "language of the release, else the system's)")
+def command_line() -> argparse.ArgumentParser:
+    """The commands and their options, described in the language in force."""
+    parser = argparse.ArgumentParser(prog="python -m tbcourse",
+                                     description=_("the course's commands, the same on Windows, macOS and Linux"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_("the language of messages (default: {env}, else the "
+                                                            "language of the release, else the system's)").format(env=LANG_ENV))
     commands = parser.add_subparsers(dest="command", required=True)
-    p_run = commands.add_parser("run", help="run lessons as scripts, logging to runs/NN_topic/")
-    p_run.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
-    p_run.add_argument("--lesson", help="only this lesson, e.g. 01")
-    p_setup = commands.add_parser("setup", help="make .venv and install what the course needs")
-    p_setup.add_argument("--dev", action="store_true", help="also what the course's own checks need (authors)")
-    for name, helps in (("test", "grade lessons: a scorecard and reports/grade.json"),
-                        ("watch", "regrade a lesson each time it is saved (Ctrl-C to stop)")):
+    p_run = commands.add_parser("run", help=_("run lessons as scripts, logging to runs/NN_topic/"))
+    p_run.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson scripts (default: lessons/)"))
+    p_run.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
+    p_setup = commands.add_parser("setup", help=_("make .venv and install what the course needs"))
+    p_setup.add_argument("--dev", action="store_true", help=_("also what the course's own checks need (authors)"))
+    for name, helps in (("test", _("grade lessons: a scorecard and reports/grade.json")),
+                        ("watch", _("regrade a lesson each time it is saved (Ctrl-C to stop)"))):
         sub = commands.add_parser(name, help=helps)
-        sub.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson files (default: lessons/)")
-        sub.add_argument("--lesson", help="only this lesson, e.g. 01")
-        sub.add_argument("--start-method", choices=["fork", "spawn"], help="how student code is started "
-                         "(default: fork on Linux, spawn elsewhere; also COURSE_START_METHOD)")
-    commands.add_parser("progress", help="every exercise, done or to do, with points")
-    p_notebooks = commands.add_parser("notebooks", help="write NN_topic.ipynb beside every lesson, paired with it")
-    p_notebooks.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
-    p_board = commands.add_parser("tensorboard", help="serve runs/ on http://127.0.0.1:6006")
+        sub.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson files (default: lessons/)"))
+        sub.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
+        sub.add_argument("--start-method", choices=["fork", "spawn"], help=_("how student code is started (default: fork on "
+                                                                       "Linux, spawn elsewhere; also COURSE_START_METHOD)"))
+    commands.add_parser("progress", help=_("every exercise, done or to do, with points"))
+    p_notebooks = commands.add_parser("notebooks", help=_("write NN_topic.ipynb beside every lesson, paired with it"))
+    p_notebooks.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson scripts (default: lessons/)"))
+    p_board = commands.add_parser("tensorboard", help=_("serve runs/ on http://127.0.0.1:6006"))
     p_board.add_argument("--port", type=int, default=TENSORBOARD_PORT)
-    p_hint = commands.add_parser("hint", help="the next hint for an exercise, one level more each time")
-    p_hint.add_argument("exercise", nargs="?", help="the exercise's id, e.g. 02.3")
-    p_hint.add_argument("--reset", action="store_true", help="forget the hints seen (of the exercise, if named)")
+    p_hint = commands.add_parser("hint", help=_("the next hint for an exercise, one level more each time"))
+    p_hint.add_argument("exercise", nargs="?", help=_("the exercise's id, e.g. 02.3"))
+    p_hint.add_argument("--reset", action="store_true", help=_("forget the hints seen (of the exercise, if named)"))
     p_hint.add_argument("--seen", type=Path, default=HINTS_SEEN,
-                        help=f"the file that remembers the hints seen (default: {HINTS_SEEN})")
+                        help=_("the file that remembers the hints seen (default: {path})").format(path=HINTS_SEEN))
+    return parser
+
+
+def main(argv=None) -> int:
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--lang", choices=LANGUAGES)
+    lang = first.parse_known_args(argv)[0].lang
+    if lang:
+        use(lang)  # before anything speaks, --help included; the processes started from here inherit it
+    parser = command_line()
     args = parser.parse_args(argv)
-    if args.lang:
-        use(args.lang)  # before anything speaks; the processes started from here inherit it
     if args.command == "setup":
         return setup(args.dev)
     if args.command == "hint":
