@@ -101,7 +101,8 @@ def setup(dev: bool) -> int:
             print(_("error: pip {step} failed (exit code {code}); see its output above").format(
                 step=" ".join(step[:2]), code=code), file=sys.stderr)
             return code
-    print(_("the course is set up in {venv}. Next: python -m tbcourse test (or watch, while you work)").format(venv=VENV))
+    print(_("the course is set up in {venv}. Next: python -m tbcourse test (or watch, while you work)").format(
+        venv=VENV))
     return 0
 
 
@@ -122,8 +123,9 @@ def command_line() -> argparse.ArgumentParser:
     """The commands and their options, described in the language in force."""
     parser = argparse.ArgumentParser(prog="python -m tbcourse",
                                      description=_("the course's commands, the same on Windows, macOS and Linux"))
-    parser.add_argument("--lang", choices=LANGUAGES, help=_("the language of messages (default: {env}, else the "
-                                                            "language of the release, else the system's)").format(env=LANG_ENV))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_(
+        "the language of messages (default: {env}, else the language of the release, else the system's)").format(
+        env=LANG_ENV))
     commands = parser.add_subparsers(dest="command", required=True)
     p_run = commands.add_parser("run", help=_("run lessons as scripts, logging to runs/NN_topic/"))
     p_run.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson scripts (default: lessons/)"))
@@ -135,11 +137,12 @@ def command_line() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=helps)
         sub.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson files (default: lessons/)"))
         sub.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
-        sub.add_argument("--start-method", choices=["fork", "spawn"], help=_("how student code is started (default: fork on "
-                                                                       "Linux, spawn elsewhere; also COURSE_START_METHOD)"))
+        sub.add_argument("--start-method", choices=["fork", "spawn"], help=_(
+            "how student code is started (default: fork on Linux, spawn elsewhere; also COURSE_START_METHOD)"))
     commands.add_parser("progress", help=_("every exercise, done or to do, with points"))
     p_notebooks = commands.add_parser("notebooks", help=_("write NN_topic.ipynb beside every lesson, paired with it"))
-    p_notebooks.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson scripts (default: lessons/)"))
+    p_notebooks.add_argument("--work", type=Path, default=LESSONS,
+                             help=_("folder of lesson scripts (default: lessons/)"))
     p_board = commands.add_parser("tensorboard", help=_("serve runs/ on http://127.0.0.1:6006"))
     p_board.add_argument("--port", type=int, default=TENSORBOARD_PORT)
     p_hint = commands.add_parser("hint", help=_("the next hint for an exercise, one level more each time"))

@@ -137,7 +137,8 @@ def problems() -> list[str]:
                 found.append(f"{po}: stale {lang} for {english!r} ({where}): translated from {before!r}; "
                              "rewrite it and remove the fuzzy mark")
         if not mo_path(lang).exists() or mo_path(lang).read_bytes() != compiled(lang):
-            found.append(f"{_where(mo_path(lang))} is not compiled from {po}: python -m tbcourse.authoring.catalogs compile")
+            found.append(f"{_where(mo_path(lang))} is not compiled from {po}: "
+                         "python -m tbcourse.authoring.catalogs compile")
     return found
 
 

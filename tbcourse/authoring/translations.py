@@ -16,7 +16,7 @@ The English that changed after its Chinese was written no longer matches the has
 stale, as gettext marks a message fuzzy. A translator writes a new Chinese cell as
 ``# %% [markdown] lang="zh"`` and runs ``sign``, which adds the hash of the English above it.
 
-    python -m tbcourse.authoring.translations check   every cell, message, README and glossary term; exit 1 if any problem
+    python -m tbcourse.authoring.translations check   every cell, message, README, glossary term; exit 1 if any fails
     python -m tbcourse.authoring.translations sign    add the English's hash to each translation that has none
 """
 import argparse
@@ -166,7 +166,8 @@ def faithful(where: str, english: str, chinese: str, terms: dict[str, list[str]]
             problems.append(f"{where}: {term!r} is translated without the glossary's {' / '.join(choices)}")
     blocks = [{COMMENT.sub("", block) for block in FENCE.findall(text)} for text in (english, chinese)]
     for kept in sorted(blocks[0] - blocks[1]):  # its comments may be translated, nothing else
-        problems.append(f"{where}: the code block {kept.splitlines()[1]!r}... of the English differs in the translation")
+        problems.append(f"{where}: the code block {kept.splitlines()[1]!r}... of the English differs in the "
+                        "translation")
     spans = [set(CODE_SPAN.findall(FENCE.sub("", text))) for text in (english, chinese)]
     for kept in sorted(spans[0] - spans[1]):
         problems.append(f"{where}: the code {kept} of the English is missing from the translation")

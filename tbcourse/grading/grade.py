@@ -146,8 +146,8 @@ def scorecard(results: dict[str, dict]) -> str:
     """The table a student reads: one row per exercise, the reason under each failure, and the hint
     ``score`` chose (one per lesson) with the command that gives the next."""
     header = (_("lesson"), _("exercise"), _("function"), _("points"), _("result"))
-    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", _("pass") if r["passed"] else _("FAIL"))
-            for ex, r in results.items()]
+    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}",
+             _("pass") if r["passed"] else _("FAIL")) for ex, r in results.items()]
     widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     widths[-1] = max(widths[-1], 2 + max((width(row[-1]) for row in rows), default=0))  # a gap before the reason
     indent = " " * (sum(widths) + 2 * len(widths))

@@ -48,7 +48,8 @@ def lesson_problem(name: str) -> str | None:
 
 
 def _missing(path: Path) -> str:
-    return _("{file} is missing from {folder}").format(file=path.name, folder=Settings.from_env().work_label or path.parent)
+    return _("{file} is missing from {folder}").format(file=path.name,
+                                                       folder=Settings.from_env().work_label or path.parent)
 
 
 def _call(path, function, *args, **kwargs):

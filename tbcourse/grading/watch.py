@@ -35,8 +35,8 @@ def grade_lesson(work: Path, lesson: str, log: Path, settings: Settings) -> dict
         log.write_text("", encoding="utf-8")  # the last grade's output only
         code = run_in_process([*targets, *grade.pytest_options(settings.call_seconds, checks)], env, log)
         tests, _finished = grade.read_record(
-            record, code in (0, 1), _("the tests stopped (pytest exit code {code}); see {log}").format(code=code, log=log),
-            log.name)
+            record, code in (0, 1),
+            _("the tests stopped (pytest exit code {code}); see {log}").format(code=code, log=log), log.name)
     return {ex: vars(result) for ex, result in grade.score(tests).items()}
 
 

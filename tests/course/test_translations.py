@@ -42,14 +42,16 @@ def test_a_chinese_build_puts_each_translation_in_place_of_its_english():
 def test_a_missing_or_stale_translation_is_named(source, complaint):
     with pytest.raises(Untranslated, match=complaint):
         in_language(source, "zh", "solutions/09_x.py")
-    assert pairs(source, "zh", "solutions/09_x.py")[1][0].startswith("solutions/09_x.py:1: the cell '## The scaling rule'")
+    said = pairs(source, "zh", "solutions/09_x.py")[1]
+    assert said[0].startswith("solutions/09_x.py:1: the cell '## The scaling rule'"), said
 
 
 def test_a_todo_without_a_translation_is_named_and_one_with_it_is_chinese():
     with pytest.raises(Untranslated, match=r"09\.1 'return x doubled' has no translation"):
         strip_solutions(CODE, "solutions/09_x.py", catalog_translator("zh"))
     task = catalogs.todo_tasks()[0][0]
-    stub = strip_solutions(f"    ### BEGIN SOLUTION 00.1: {task}\n    pass\n    ### END SOLUTION\n", "x", catalog_translator("zh"))
+    marked = f"    ### BEGIN SOLUTION 00.1: {task}\n    pass\n    ### END SOLUTION\n"
+    stub = strip_solutions(marked, "x", catalog_translator("zh"))
     assert stub == f"    raise NotImplementedError({'TODO(00.1): ' + catalog_translator('zh')(task)!r})\n"
 
 
@@ -121,8 +123,8 @@ def test_the_scorecard_is_chinese_and_aligned(monkeypatch):
 
 def test_the_cli_speaks_the_language_of_lang(tmp_path):
     def hint(*lang):
-        return subprocess.run([sys.executable, "-m", "tbcourse", *lang, "hint", "01.1", "--seen", str(tmp_path / "seen")],
-                              cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=True,
+        command = [sys.executable, "-m", "tbcourse", *lang, "hint", "01.1", "--seen", str(tmp_path / "seen")]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=True,
                               env={"PATH": "", "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}).stdout
     assert "hint 1 of 3" in hint() and "提示 2/3" in hint("--lang", "zh")
 
