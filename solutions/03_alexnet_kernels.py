@@ -76,8 +76,8 @@ from tbcourse.kit.paths import run_dir
 #
 # ```python
 # from torchvision.models import alexnet, AlexNet_Weights
-# model = alexnet(weights=AlexNet_Weights.IMAGENET1K_V1)   # ImageNet-trained; also AlexNet_Weights.DEFAULT
-# model = alexnet(weights=None)                            # random initialisation
+# model = alexnet(weights=AlexNet_Weights.IMAGENET1K_V1)   # 在 ImageNet 上训练过；也可用 AlexNet_Weights.DEFAULT
+# model = alexnet(weights=None)                            # 随机初始化
 # ```
 #
 # 在已安装的 torchvision 上，`pretrained=` 仍然可用，但会警告它已弃用、“may be removed in the future”
