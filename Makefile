@@ -6,7 +6,7 @@ LESSON  ?=
 PORT    ?= 6006
 
 .DEFAULT_GOAL := help
-.PHONY: help run test watch progress hint grade check tensorboard lessons notebooks figures bench release autograder \
+.PHONY: help run test watch progress hint grade check quick tensorboard lessons notebooks figures bench release autograder \
 	catalogs translations \
 	autograder-check clean
 
@@ -44,6 +44,9 @@ grade: $(STAMP) ## grade a class inside bubblewrap: every student folder in SUBM
 check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
 	$(PY) -m pytest -q -rs --durations=15
 
+quick: $(STAMP) ## the quick tier of make check: every module's own tests, no class grading, notebooks or browser
+	$(PY) -m pytest -q -rs -m "not slow" --durations=10
+
 tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change), every step kept
 	$(PY) -m tbcourse tensorboard --port $(PORT)
 
@@ -55,7 +58,7 @@ catalogs: $(STAMP) ## extract every message into tbcourse/locale/*/LC_MESSAGES/t
 	$(PY) -m tbcourse.authoring.catalogs compile
 
 translations: $(STAMP) ## list every lesson cell, message and README without a current, faithful Chinese
-	$(PY) -m tbcourse.authoring.translations check
+	$(PY) -m tbcourse.authoring.translation_check check
 
 notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
 	$(PY) -m tbcourse.grading.notebooks build
@@ -71,11 +74,11 @@ release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grad
 	$(PY) -m tbcourse.authoring.release $(DEST) $(if $(COURSE_LANG),--lang $(COURSE_LANG))
 
 autograder: $(STAMP) ## build dist/autograder.zip for Gradescope: setup.sh, run_autograder, the grader; no answers
-	$(PY) -m tbcourse.authoring.autograder build
+	$(PY) -m tbcourse.platforms.gradescope_bundle build
 
 autograder-check: autograder ## run the zip as Gradescope would on SUBMISSION=dir -> reports/gradescope/results.json
 	@test -n "$(SUBMISSION)" || { echo "usage: make autograder-check SUBMISSION=dir [AUTOGRADER_ROOT=dir] [SETUP=1]"; exit 2; }
-	$(PY) -m tbcourse.authoring.autograder check $(SUBMISSION) $(if $(AUTOGRADER_ROOT),--root $(AUTOGRADER_ROOT)) \
+	$(PY) -m tbcourse.platforms.gradescope_bundle check $(SUBMISSION) $(if $(AUTOGRADER_ROOT),--root $(AUTOGRADER_ROOT)) \
 		$(if $(SETUP),--setup)
 
 clean: ## remove logs, reports and caches (keeps .venv)

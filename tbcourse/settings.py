@@ -74,7 +74,7 @@ ENV = {
     "record": "GRADE_RECORD",  # the file the grading plugin writes its verdicts to; never seen by student code
     "call_seconds": "GRADE_CALL_SECONDS",  # wall time of one call of student code
     "call_memory_mb": "GRADE_CALL_MEMORY_MB",  # address space one call may add to what its process starts with
-    "start_method": "COURSE_START_METHOD",  # how student code is run: one of START_METHODS (tbcourse.grading.worker)
+    "start_method": "COURSE_START_METHOD",  # how student code is run: one of START_METHODS (tbcourse.runner.methods)
     "scratch": "GRADE_SCRATCH",  # the one folder that sandboxed student code may write to (bwrap, unprivileged)
     "checks_tmp": "GRADE_CHECKS_TMP",  # the checks' temporary folder, which sandboxed student code may read
 }
@@ -83,11 +83,11 @@ ENV = {
 SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
 BOUNDARIES = ("bwrap", "unprivileged")  # the start methods that keep student code out of the grader's files
 START_METHODS = ("fork", "spawn", *BOUNDARIES)
-UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap cannot (tbcourse.grading.unprivileged)
+UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap cannot (tbcourse.runner.methods.unprivileged)
 OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
 WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
 
-# Grading in the cloud (tbcourse.authoring.autograder, tbcourse.grading.gradescope, tbcourse.grading.classroom).
+# Grading in the cloud (tbcourse.platforms).
 DIST = ROOT / "dist"  # what make autograder builds (git-ignored)
 GRADESCOPE_ROOT = Path("/autograder")  # Gradescope's layout: source/ (the zip), submission/, results/
 AUTOGRADER_ROOT_ENV = "AUTOGRADER_ROOT"  # another root laid out the same (make autograder-check)

@@ -6,15 +6,14 @@ their work with, and nothing that gives an answer away:
 - ``lessons/``: the build of ``solutions/`` (``tbcourse.authoring.build``), stubs where the answers were;
 - ``data/``: the faces and the photo, and the data's README without its section on how the data is made
   (``make_data.py`` stays behind: it writes the answer key);
-- ``tbcourse/``: the settings, ``kit/`` (what lessons import) and ``grading/`` (the grader); not ``authoring/``;
+- ``tbcourse/``: the settings, ``kit/`` (what lessons import), ``grading/`` (the grader), ``runner/`` (what runs
+  student code) and the platforms' graders (``platforms/gradescope.py``, ``platforms/classroom.py``); not
+  ``authoring/`` nor what builds bundles;
 - ``tests/graded/``, with the digests 02.6 checks against instead of the key; ``exercises.toml``,
   ``docs/syllabus.md``, ``requirements.txt``, and ``pyproject.toml`` with pytest pointed at the graded tests;
 - a README, a Makefile and a ``.gitignore`` for students, from ``student/`` beside this file; the README
   takes the lesson table and the troubleshooting section of the course's;
-- ``.github/workflows/classroom.yml``, GitHub Classroom's autograding: ``student/classroom.yml`` with a step
-  of education/autograding-command-grader per exercise of the manifest, worth the points of its graded
-  tests, that passes when ``python -m tbcourse.grading.classroom`` finds the exercise passed in
-  reports/grade.json, and education/autograding-grading-reporter with every step as a runner.
+- ``.github/workflows/classroom.yml``, GitHub Classroom's autograding (``tbcourse.platforms.classroom_workflow``).
 
 With ``--lang zh`` (``make release DEST=dir COURSE_LANG=zh``) the release is Chinese: its lessons are built
 in Chinese (``tbcourse.authoring.build``), its README is ``student/README.zh.md``, and
@@ -27,29 +26,28 @@ DEST is searched for the lines of the answers; any found are listed and the comm
 must not go out.
 """
 import argparse
-import json
+import hashlib
 import re
 import shutil
 import sys
 from pathlib import Path
 
 from tbcourse.authoring.build import BEGIN, END, lesson_text, strip_solutions
-from tbcourse.authoring.translations import README_SIGNED, Untranslated, readme_problems
+from tbcourse.authoring.translations import README_SIGNED, Untranslated, faithful, glossary
 from tbcourse.i18n import LANGUAGES, RELEASE_LANGUAGE
-from tbcourse.grading.manifest import exercises, graded_points
-from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, EXERCISE_ID, FACES, GRADED_TESTS, LESSONS, MANIFEST, PACKAGE,
-                               PHOTO, ROOT, SOLUTIONS, SYLLABUS, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX,
-                               lesson_names)
+from tbcourse.platforms.classroom_workflow import classroom_workflow
+from tbcourse.settings import (CLASSROOM_WORKFLOW, DATA, FACES, GRADED_TESTS, LESSONS, MANIFEST, PACKAGE, PHOTO, ROOT,
+                               SOLUTIONS, SYLLABUS, lesson_names)
 
 STUDENT = Path(__file__).with_name("student")  # the students' README.md, Makefile and gitignore
+PLATFORMS = PACKAGE / "platforms"  # what grades a submission there ships; what builds a bundle does not
 COPIED = [PACKAGE / "__init__.py", PACKAGE / "__main__.py", PACKAGE / "settings.py", PACKAGE / "i18n.py",
           PACKAGE / "locale", PACKAGE / "kit",
-          PACKAGE / "grading", FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt",
-          ROOT / ".devcontainer"]
+          PACKAGE / "grading", PACKAGE / "runner", *(PLATFORMS / name for name in ("__init__.py", "gradescope.py", "classroom.py")),
+          FACES, PHOTO.parent, GRADED_TESTS, MANIFEST, SYLLABUS, ROOT / "requirements.txt", ROOT / ".devcontainer"]
 CACHES = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 DATA_MAKING = "## How the data is made (instructors)"
 MIN_CHARS = 20  # a shorter line of an answer (`return rows`) tells too little to be worth a search
-CHECK_MINUTES = 1  # an exercise's step of the Classroom workflow only reads reports/grade.json
 
 
 def markdown_section(text: str, heading: str) -> str:
@@ -74,6 +72,31 @@ def student_readme(lang: str = "en") -> str:
     return readme.replace("{{troubleshooting}}\n", markdown_section(course, "## Troubleshooting")).rstrip() + "\n"
 
 
+def readme_problems(lang: str) -> list[str]:
+    """The students' README in ``lang`` (``student/README.<lang>.md``): there, signed with the hash of the
+    English it was translated from (the students' README with the course README's lesson table and
+    troubleshooting), and its lesson table's ids and points those of the English."""
+    path = STUDENT / f"README.{lang}.md"
+    where = path.relative_to(ROOT).as_posix()
+    if not path.exists():
+        return [f"{where}: missing (the students' README in {lang})"]
+    text, english = read(path), student_readme()
+    now = hashlib.sha256(english.encode("utf-8")).hexdigest()[:8]
+    signed = README_SIGNED.match(text)
+    found = []
+    if not signed or signed["hash"] != now:
+        found.append(f"{where}: the English README changed since this was written (translated from "
+                     f"{signed['hash'] if signed else 'no hash'}, the English is now {now}): bring it up to date, then "
+                     f"make its first line <!-- translated from the English of hash {now} -->")
+
+    def rows(markdown):
+        return [tuple(cell.strip() for i, cell in enumerate(row.split("|")) if i in (1, 3, 4))
+                for row in re.findall(r"^\| \d\d \|.*$", markdown, re.M)]
+    if rows(text) != rows(english):
+        found.append(f"{where}: the lesson table's ids and points are not the English README's: {rows(english)}")
+    return found + faithful(where, english, text, glossary())
+
+
 def student_pyproject() -> str:
     """The course's pyproject.toml, its pytest pointed at the graded tests instead of the course's own checks."""
     testpaths = (f"# `make test` grades with a scorecard; a bare `pytest` runs the same tests.\n"
@@ -81,36 +104,6 @@ def student_pyproject() -> str:
     text, found = re.subn(r"^(#.*\n)*testpaths = .*\n", testpaths, read(ROOT / "pyproject.toml"), flags=re.M)
     if found != 1:
         raise ValueError("pyproject.toml: expected one testpaths line to point at the graded tests")
-    return text
-
-
-def step_id(exercise: str) -> str:
-    """An exercise's step in the workflow, letters and digits as the reporter wants: ``01.2`` -> ``ex0102``."""
-    parts = EXERCISE_ID.match(exercise)
-    return f"ex{parts['lesson']}{int(parts['n']):02d}"
-
-
-def classroom_workflow() -> str:
-    """GitHub Classroom's workflow: ``student/classroom.yml`` with a step per exercise and the reporter's runners."""
-    points, steps, env = graded_points(), [], []
-    for exercise in exercises().values():
-        name, step = json.dumps(exercise.title), step_id(exercise.id)
-        steps.append(f"""      - name: {name}
-        id: {step}
-        uses: education/autograding-command-grader@v1
-        with:
-          test-name: {name}
-          command: .venv/bin/python -m tbcourse.grading.classroom {exercise.id}
-          timeout: {CHECK_MINUTES}
-          max-score: {points[exercise.id]}
-""")
-        env.append(f'          {step.upper()}_RESULTS: "${{{{steps.{step}.outputs.result}}}}"\n')
-    fill = {"{{python}}": TESTED_PYTHON, "{{torch index}}": TORCH_CPU_INDEX, "{{pins}}": " ".join(TESTED_PINS),
-            "{{exercise steps}}\n": "".join(steps), "{{reporter env}}\n": "".join(env),
-            "{{runners}}": ",".join(step_id(ex) for ex in exercises())}
-    text = read(STUDENT / "classroom.yml")
-    for placeholder, value in fill.items():
-        text = text.replace(placeholder, value)
     return text
 
 

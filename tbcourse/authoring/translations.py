@@ -14,15 +14,13 @@ jupytext reads both as markdown cells (the marks are cell metadata). The English
 every translation out; a Chinese build (``in_language(source, "zh")``) puts each in place of its English.
 The English that changed after its Chinese was written no longer matches the hash: ``check`` reports it
 stale, as gettext marks a message fuzzy. A translator writes a new Chinese cell as
-``# %% [markdown] lang="zh"`` and runs ``sign``, which adds the hash of the English above it.
+``# %% [markdown] lang="zh"`` and runs ``python -m tbcourse.authoring.translation_check sign``, which adds the
+hash of the English above it.
 
-    python -m tbcourse.authoring.translations check   every cell, message, README, glossary term; exit 1 if any fails
-    python -m tbcourse.authoring.translations sign    add the English's hash to each translation that has none
+``python -m tbcourse.authoring.translation_check`` checks these cells with the messages and the README.
 """
-import argparse
 import hashlib
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,10 +174,8 @@ def faithful(where: str, english: str, chinese: str, terms: dict[str, list[str]]
     return problems
 
 
-def problems(lang: str = "zh") -> list[str]:
-    """Every cell, message and README without a current, faithful ``lang`` translation."""
-    from tbcourse.authoring import catalogs  # Babel: authors' tools only
-
+def lesson_problems(lang: str = "zh") -> list[str]:
+    """Every cell of the lessons without a current, faithful ``lang`` translation."""
     terms, found = glossary(), []
     for name in lesson_names():
         path = SOLUTIONS / f"{name}.py"
@@ -188,55 +184,7 @@ def problems(lang: str = "zh") -> list[str]:
         found += missing
         found += [problem for english, mine in matched if mine is not None and mine.signed == english_hash(english)
                   for problem in faithful(f"{where}:{mine.line}", english.text, mine.text, terms)]
-    found += catalogs.problems()
-    for where, english, text, formatted in catalogs.translated_pairs(lang):
-        found += faithful(where, english, text, terms)
-        if formatted and sorted(PLACEHOLDER.findall(english)) != sorted(PLACEHOLDER.findall(text)):
-            found.append(f"{where}: the placeholders of {english!r} differ in its translation {text!r}")
-    found += readme_problems(lang)
     return found
 
 
 README_SIGNED = re.compile(r"^<!-- translated from the English of hash (?P<hash>[0-9a-f]+) -->\n")
-
-
-def readme_problems(lang: str) -> list[str]:
-    """The students' README in ``lang`` (``student/README.<lang>.md``): there, signed with the hash of the
-    English it was translated from (the students' README with the course README's lesson table and
-    troubleshooting), and its lesson table's ids and points those of the English."""
-    from tbcourse.authoring.release import STUDENT, student_readme
-
-    path = STUDENT / f"README.{lang}.md"
-    where = path.relative_to(ROOT).as_posix()
-    if not path.exists():
-        return [f"{where}: missing (the students' README in {lang})"]
-    text, english = path.read_text(encoding="utf-8"), student_readme()
-    now = hashlib.sha256(english.encode("utf-8")).hexdigest()[:8]
-    signed = README_SIGNED.match(text)
-    found = []
-    if not signed or signed["hash"] != now:
-        found.append(f"{where}: the English README changed since this was written (translated from "
-                     f"{signed['hash'] if signed else 'no hash'}, the English is now {now}): bring it up to date, then "
-                     f"make its first line <!-- translated from the English of hash {now} -->")
-    def rows(markdown):
-        return [tuple(cell.strip() for i, cell in enumerate(row.split("|")) if i in (1, 3, 4))
-                for row in re.findall(r"^\| \d\d \|.*$", markdown, re.M)]
-    if rows(text) != rows(english):
-        found.append(f"{where}: the lesson table's ids and points are not the English README's: {rows(english)}")
-    return found + faithful(where, english, text, glossary())
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["check", "sign"])
-    if parser.parse_args(argv).command == "sign":
-        for name in lesson_names():
-            print(f"solutions/{name}.py: signed {sign(SOLUTIONS / f'{name}.py')}")
-        return 0
-    found = problems()
-    print("\n".join(found) if found else "every cell, message and README has a current translation")
-    return 1 if found else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,3 +1,3 @@
-"""The grader: runs the graded tests against a folder of lesson files, with student code kept in
-processes of its own (student proxy, sandbox), and turns their verdicts into a scorecard, a report
-and a class gradebook."""
+"""The grader: the pytest plugin and the graded tests' way to student code (``student``), the grade of one folder
+(``grade``), a class's gradebook, watch mode, progress and the manifest. It runs student code only through the
+runner's face (``tbcourse.runner.api``); imported by the CLI, platforms/ and authoring/, never by the runner."""

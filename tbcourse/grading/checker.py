@@ -3,7 +3,7 @@
 ``make grade`` runs a ``Checker`` per student graded at once. Its process runs pytest with the grading plugin
 for each student in turn, as ``make test`` runs it in a fresh process, so a class pays for importing the
 checks' libraries once per checker rather than once per student. No student code runs here: each student's
-code runs in a worker of its own (``tbcourse.grading.sandbox``), started when that student's session begins
+code runs in a worker of its own (``tbcourse.runner``), started when that student's session begins
 and closed when it ends, and what the tests record is read from that student's own record file.
 
     python -m tbcourse.grading.checker    # one job a line on stdin (JSON), its exit code a line on stdout
@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tbcourse.grading import channel
+from tbcourse.runner import api
 from tbcourse.settings import ROOT
 
 
@@ -46,7 +46,7 @@ class Checker:
         self.process = subprocess.Popen([sys.executable, "-m", "tbcourse.grading.checker"], cwd=ROOT, text=True,
                                         env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.replies, stream = queue.Queue(), self.process.stdout  # this process's own: a restart gets another
-        threading.Thread(target=channel.pump, args=(lambda: stream.readline() or None, self.replies),
+        threading.Thread(target=api.pump, args=(lambda: stream.readline() or None, self.replies),
                          daemon=True).start()
 
     def close(self):
@@ -84,7 +84,7 @@ def run_in_process(args: list[str], env: dict[str, str], log: Path) -> int:
             _point(out.fileno(), out.fileno())
             return int(pytest.main(args))
     finally:
-        channel.close_all()  # this session's workers: the next session's are its own
+        api.close_all()  # this session's workers: the next session's are its own
         _point(*saved)
         for fd in saved:
             os.close(fd)

@@ -4,7 +4,7 @@
 
 The tests run in a child pytest process that records each test (``tbcourse.grading.plugin``); the
 verdict comes from those records, never from the child's exit code. Student code runs in processes
-of its own below that (``tbcourse.grading.sandbox``), so what it does costs the calls that did it.
+of its own below that (``tbcourse.runner``), so what it does costs the calls that did it.
 """
 import argparse
 import json
@@ -16,14 +16,15 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tbcourse.grading import boundary, progress, unprivileged
+from tbcourse.grading import progress
 from tbcourse.grading.checker import Checker
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import sync
 from tbcourse.i18n import LANGUAGES, _, ljust, use, width
+from tbcourse.runner import api
 from tbcourse.settings import ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files
 
-CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.grading.sandbox)
+CALL_SECONDS = Settings.call_seconds  # one call of student code (tbcourse.runner)
 ALL_TESTS_SECONDS = 1800
 # With pytest_options: no pytest plugin that happens to be installed (pytest-randomly, xdist, anyio's) changes
 # how the graded tests run, on a student's laptop or in a class.
@@ -57,8 +58,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
               boundary: str | None = None, checker: Checker | None = None) -> tuple[dict, bool]:
     """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
     the grading process finished). The tests run in a child pytest process, or in the warm ``checker`` of a
-    class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.grading.boundary``)
-    or as an unprivileged user ("unprivileged", ``tbcourse.grading.unprivileged``): it may read the work
+    class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.runner.methods.bwrap``)
+    or as an unprivileged user ("unprivileged", ``tbcourse.runner.methods.unprivileged``): it may read the work
     folder and the checks' temporary folder, and write only a scratch one."""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
@@ -67,8 +68,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         settings = Settings(work=work, record=record_path, call_seconds=call_seconds, checks_tmp=checks,
                             **(dict(start_method=boundary, scratch=scratch) if boundary else {}))
         if boundary == "unprivileged":
-            unprivileged.hand_over(scratch)
-            unprivileged.let_read(work, checks)
+            api.hand_over(scratch)
+            api.let_read(work, checks)
         job_env = {**(env or {}), **settings.env(), **PYTEST_ENV}
         args = [*targets, *pytest_options(call_seconds, checks)]
         if checker is not None:
@@ -196,8 +197,8 @@ def main(argv=None) -> int:
         return 2
     if args.boundary:
         try:
-            boundary.check()
-        except boundary.BoundaryMissing as err:
+            api.check("bwrap")
+        except api.BoundaryMissing as err:
             print(_("error: {reason}").format(reason=err), file=sys.stderr)
             return 2
     env = {ENV["start_method"]: args.start_method} if args.start_method else {}

@@ -4,7 +4,7 @@ Each subfolder of DIR is one student, named by the folder: a clone of the course
 files, or a folder holding either (``lesson_files`` finds them). Only the lesson files (``NN_topic.py``, and
 notebooks paired with them) are copied out and graded with the course's own tests; a submission's tests,
 conftest.py, pytest.ini or Makefile are never used, and no symbolic link in it is followed. Student code
-runs inside bubblewrap (``tbcourse.grading.boundary``) unless ``--trusted`` says the code is trusted. Two
+runs inside bubblewrap (``tbcourse.runner.methods.bwrap``) unless ``--trusted`` says the code is trusted. Two
 students are graded at a time, each by one of two warm checking processes (``tbcourse.grading.checker``),
 with a worker of its own for its code. Every student's result is kept in ``reports/grades/<student>.json``
 with a fingerprint of the files graded and of the course's tests, so an interrupted run loses nothing and
@@ -21,11 +21,11 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from tbcourse.grading import boundary
 from tbcourse.grading.checker import Checker
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.manifest import exercises
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
+from tbcourse.runner import api
 from tbcourse.settings import ENV, FACES, GRADED_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT, lesson_names
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # two students share two cores
@@ -172,8 +172,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.trusted:
         try:
-            boundary.check()
-        except boundary.BoundaryMissing as err:
+            api.check("bwrap")
+        except api.BoundaryMissing as err:
             print(f"error: {err}\n(or, for code you trust, make grade TRUSTED=1)", file=sys.stderr)
             return 2
     students = sorted(p for p in args.submissions.iterdir()

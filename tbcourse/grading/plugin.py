@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tbcourse.grading import channel, unprivileged
 from tbcourse.i18n import _
+from tbcourse.runner import api
 from tbcourse.settings import Settings
 
 MAX_MESSAGE = 400
@@ -24,7 +24,7 @@ _unusable = {}  # lesson -> why its file cannot be used at all, or None
 def pytest_load_initial_conftests(early_config, parser, args):
     """Start what will run student code (the forkserver, or a boundary's worker) now, before the graded tests'
     conftest and modules import torch here: its imports and the checks' own run side by side."""
-    channel.warm_up(Settings.from_env())
+    api.warm_up(Settings.from_env())
     gc.collect()  # a warm process (make watch, a class's checker): what the last session left, before the freeze
     gc.disable()  # while the conftest and the test modules import torch and the rest: a fifth faster
 
@@ -81,19 +81,17 @@ def pytest_fixture_setup(fixturedef, request):
     makes it for its own user only: where student code runs as another user, it is opened to it."""
     value = yield
     if fixturedef.argname == "tmp_path" and Settings.from_env().method == "unprivileged":
-        unprivileged.let_read(value)
+        api.let_read(value)
     return value
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    from tbcourse.grading.sandbox import TIMED_OUT
-
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(item, "grade_message"):
         item.grade_message = reason(call.excinfo) if call.excinfo else _("failed")
-        if call.excinfo and _timed_out_in(call.excinfo.value, TIMED_OUT):
+        if call.excinfo and _timed_out_in(call.excinfo.value, api.TIMED_OUT):
             _timed_out[item.get_closest_marker("exercise").args[0]] = item.grade_message
     if report.when == "teardown":
         message = getattr(item, "grade_message", "")
@@ -108,8 +106,6 @@ def _timed_out_in(err, timed_out: str) -> bool:
 
 def reason(excinfo) -> str:
     """One line that tells a student what went wrong, without a traceback."""
-    from tbcourse.grading.sandbox import StudentError
-
     err = excinfo.value
     if isinstance(err, pytest.fail.Exception):
         text = err.msg
@@ -120,7 +116,7 @@ def reason(excinfo) -> str:
         text = _("not done yet: {todo}").format(todo=err)
     elif isinstance(err, AssertionError):
         text = str(err).split("\nassert ")[0]
-    elif isinstance(err, StudentError):
+    elif isinstance(err, api.StudentError):
         text = str(err)
     else:
         text = f"{type(err).__name__}: {err}"

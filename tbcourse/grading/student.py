@@ -1,7 +1,7 @@
 """How the graded tests reach a student's lesson file: ``lesson = StudentLesson("01_add_image")``.
 
 ``lesson.displayed_pixels(img)`` runs that function of ``<work>/01_add_image.py`` in a child process
-(``tbcourse.grading.sandbox``) and returns its result as plain data; the work folder is ``COURSE_WORK``
+(``tbcourse.runner``) and returns its result as plain data; the work folder is ``COURSE_WORK``
 (default: ``lessons/``). A missing file, a syntax error, an exception at import or a missing function
 fails only the tests that call it, with a one-line reason; the rest of the grade goes on.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tbcourse.grading import sandbox
 from tbcourse.i18n import _
+from tbcourse.runner import api
 from tbcourse.settings import Settings
 
 _numbers = itertools.count(1)
@@ -44,7 +44,7 @@ class StudentLesson:
 def lesson_problem(name: str) -> str | None:
     """Why the lesson file ``name`` cannot be used at all (missing, broken at import), or None."""
     path = work_dir() / f"{name}.py"
-    return sandbox.import_problem(path) if path.exists() else _missing(path)
+    return api.import_problem(path) if path.exists() else _missing(path)
 
 
 def _missing(path: Path) -> str:
@@ -53,7 +53,10 @@ def _missing(path: Path) -> str:
 
 
 def _call(path, function, *args, **kwargs):
-    return sandbox.call(path, function, args, kwargs)
+    try:
+        return api.call(path, function, args, kwargs)
+    except api.CallFailed as err:  # a test fails with the one line, no traceback
+        raise pytest.fail.Exception(str(err), pytrace=False) from None
 
 
 def writable_path(name: str) -> Path:

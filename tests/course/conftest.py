@@ -1,4 +1,4 @@
-"""Fixtures of the course's own checks (`make check`)."""
+"""Fixtures of the course's own checks (`make check`), and which of them are slow (`make quick` leaves those out)."""
 import pytest
 
 from tbcourse.authoring.demos import run_all
@@ -33,3 +33,17 @@ def demo_runs(demo_results):
 def demo_logs(demo_runs):
     """lesson -> the folder its one run logged into, runs/<lesson>/<date>_<time>/."""
     return {lesson: latest_run(demo_runs / lesson) for lesson in lesson_names()}
+
+
+# The quick tier (`make quick`, CONTRIBUTING) leaves out what grades a class or a whole release, runs every lesson
+# as a script or notebook, drives the browser or attacks the boundary: whole modules, and the tests that use one
+# of these fixtures. A test marked @pytest.mark.slow is left out too.
+SLOW_MODULES = {"test_boundary", "test_tensorboard_served", "test_classroom", "test_grading", "test_figures"}
+SLOW_FIXTURES = {"demo_results", "untouched_results", "notebook_results", "graded_class", "grades", "archive",
+                 "linux_grade", "graded"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

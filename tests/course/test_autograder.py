@@ -14,9 +14,9 @@ from importlib.metadata import version
 import pytest
 from packaging.requirements import Requirement
 
-from tbcourse.authoring.autograder import build
-from tbcourse.grading import boundary, unprivileged
-from tbcourse.grading.gradescope import NO_FILES
+from tbcourse.platforms.gradescope_bundle import build
+from tbcourse.runner.methods import bwrap, unprivileged
+from tbcourse.platforms.gradescope import NO_FILES
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import AUTOGRADER_BOUNDARY_ENV, LESSONS, ROOT, SOLUTIONS, TESTED_PINS, lesson_names
 
@@ -28,11 +28,11 @@ def available(check) -> bool:
     try:
         check()
         return True
-    except boundary.BoundaryMissing:
+    except bwrap.BoundaryMissing:
         return False
 
 
-BWRAP, UNPRIVILEGED = available(boundary.check), available(unprivileged.check)
+BWRAP, UNPRIVILEGED = available(bwrap.check), available(unprivileged.check)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def archive(tmp_path_factory):
 def run_check(archive, submission, root, *options, env=None):
     """make autograder-check: (its process, the results.json it kept)."""
     report = root.parent / f"{root.name}-results.json"
-    proc = subprocess.run([sys.executable, "-m", "tbcourse.authoring.autograder", "check", str(submission), "--zip",
-                           str(archive), "--root", str(root), "--report", str(report), *options],
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.platforms.gradescope_bundle", "check", str(submission),
+                           "--zip", str(archive), "--root", str(root), "--report", str(report), *options],
                           capture_output=True, text=True, cwd=ROOT, timeout=1800, env={**os.environ, **(env or {})})
     assert report.exists(), f"no results.json:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc, json.loads(report.read_text(encoding="utf-8"))
@@ -109,7 +109,7 @@ def test_the_zip_holds_setup_run_and_the_grader_and_no_answer(archive):
     assert not any(name.startswith(("tbcourse/authoring", "solutions", "tests/keys")) for name in names)
     assert {name.split("/")[1] for name in names if name.startswith("tests/")} == {"graded"}
     assert all(pin in setup for pin in TESTED_PINS) and "-r requirements.txt" in setup and "bubblewrap" in setup
-    assert "https://download.pytorch.org/whl/cpu" in setup and "tbcourse.grading.gradescope" in run
+    assert "https://download.pytorch.org/whl/cpu" in setup and "tbcourse.platforms.gradescope" in run
 
 
 def test_the_pins_are_the_versions_make_check_runs_on_and_within_requirements():
@@ -188,7 +188,7 @@ def test_without_a_boundary_nothing_is_graded_and_every_exercise_says_why(archiv
 
 
 def test_bad_input_gets_one_line(archive, tmp_path):
-    command = [sys.executable, "-m", "tbcourse.authoring.autograder", "check"]
+    command = [sys.executable, "-m", "tbcourse.platforms.gradescope_bundle", "check"]
     (tmp_path / "root").mkdir()
     (tmp_path / "root" / "old").write_text("")
     for args, said in ((["nowhere"], "is not a folder"),

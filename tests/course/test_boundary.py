@@ -1,6 +1,6 @@
 """`make grade`'s boundary: a class of attackers, each the honest lesson 01 plus one attack, graded in one run.
 
-Each attack really tries what the boundary (``tbcourse.grading.boundary``) promises it cannot do: write
+Each attack really tries what the boundary (``tbcourse.runner.methods.bwrap``) promises it cannot do: write
 outside its scratch folder, read the solutions, the answer keys or a classmate's work, forge the record of
 verdicts, reach the network, outlive its call, signal or trace the checks, raise its own limits, make the
 checks unpickle something, or be graded on a file reached through a symbolic link. Every attacker notes

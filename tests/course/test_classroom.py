@@ -10,8 +10,9 @@ import sys
 import pytest
 import yaml
 
-from tbcourse.authoring.autograder import thin_venv
-from tbcourse.authoring.release import release, step_id
+from tbcourse.platforms.gradescope_bundle import thin_venv
+from tbcourse.authoring.release import release
+from tbcourse.platforms.classroom_workflow import step_id
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import CLASSROOM_WORKFLOW, SOLUTIONS, lesson_names
 
@@ -92,6 +93,6 @@ def test_every_step_passes_with_the_solutions(graded):
 
 
 def test_a_step_without_a_grade_fails_saying_why(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tbcourse.grading.classroom", "01.2", "--report",
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.platforms.classroom", "01.2", "--report",
                            str(tmp_path / "grade.json")], capture_output=True, text=True)
     assert proc.returncode == 2 and "no grade in" in proc.stderr and len(proc.stderr.splitlines()) == 1

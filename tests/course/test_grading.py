@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tbcourse.grading import boundary
+from tbcourse.runner.methods import bwrap
 from tbcourse.grading.grade import PYTEST_ENV, pytest_options
 from tbcourse.grading.manifest import exercises
 from tbcourse.settings import ROOT
@@ -29,7 +29,7 @@ def copy_of_solutions(tmp_path):
     return work
 
 
-# How student code can be started: the three ways of tbcourse.grading.worker, as the grade driver's options.
+# How student code can be started: the ways of tbcourse.runner.methods, as the grade driver's options.
 METHODS = {"fork": ["--start-method", "fork"], "spawn": ["--start-method", "spawn"], "bwrap": ["--boundary"]}
 _graded = {}
 
@@ -37,7 +37,7 @@ _graded = {}
 def graded(tmp_path_factory, folder, method):
     """(process, report) of grading ``folder`` with ``method``, once per module."""
     if method == "bwrap" and shutil.which("bwrap") is None:
-        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
+        pytest.skip(f"bubblewrap is not installed: {bwrap.INSTALL}")
     if (folder, method) not in _graded:
         _graded[folder, method] = grade(ROOT / folder, tmp_path_factory.mktemp(method) / "grade.json", *METHODS[method])
     return _graded[folder, method]
@@ -114,7 +114,7 @@ def as_displayable(img):
 @pytest.mark.parametrize("kind", APPENDED)
 def test_wrong_work_loses_exactly_its_exercises(tmp_path, kind, method):
     if method == "bwrap" and shutil.which("bwrap") is None:
-        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
+        pytest.skip(f"bubblewrap is not installed: {bwrap.INSTALL}")
     work = copy_of_solutions(tmp_path)
     lesson = work / "01_add_image.py"
     lesson.write_text(lesson.read_text() + APPENDED[kind])

@@ -82,7 +82,8 @@ def test_the_release_holds_what_students_need_and_nothing_else(released):
     assert files(released / ".devcontainer") == ["devcontainer.json"]  # tests/course/test_devcontainer.py checks it
     assert files(released / ".github") == ["workflows/classroom.yml"]  # tests/course/test_classroom.py runs it
     assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "i18n.py", "locale", "kit",
-                                           "grading"}
+                                           "grading", "runner", "platforms"}
+    assert names(released / "tbcourse" / "platforms") == {"__init__.py", "gradescope.py", "classroom.py"}
     assert not (released / "tbcourse" / "locale" / "LANGUAGE").exists(), "an English release must follow the locale"
     assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
     assert names(released / "data") == {"README.md", "faces", "photos"}

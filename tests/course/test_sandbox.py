@@ -1,4 +1,4 @@
-"""tbcourse.grading.sandbox: student code runs apart, started each way the worker can be started (forked per
+"""tbcourse.runner: student code runs apart, started each way the worker can be started (forked per
 call, a warm spawned worker, inside bubblewrap, as an unprivileged user); only plain data and honest failures
 come back, the same each way."""
 import os
@@ -12,8 +12,10 @@ import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import boundary, channel, sandbox, unprivileged
-from tbcourse.grading.sandbox import StudentError, call
+from tbcourse.grading.student import _call
+from tbcourse.runner import pool, process, proxy
+from tbcourse.runner.errors import StudentError
+from tbcourse.runner.methods import bwrap, unprivileged
 from tbcourse.kit.events import scalars
 from tbcourse.settings import BOUNDARIES, ENV, START_METHODS, UNPRIVILEGED_USER, Settings
 
@@ -113,7 +115,7 @@ def spawns_after_its_reply(name):
     """From the next time the worker waits for a call: 50 ms later, a process that adds a byte to a file in
     the working folder every 10 ms, forever."""
     import subprocess, sys, time
-    from tbcourse.grading import worker
+    from tbcourse.runner import call as worker  # its serving loop
     waiting = worker.receive_request
 
     def later(*args):
@@ -153,7 +155,7 @@ def lesson(request, tmp_path, monkeypatch):
     """The lesson's functions, called the way the start method says; inside a boundary the test's folder
     is the checks' temporary folder, readable by student code, and a scratch folder is its only writable one."""
     if request.param == "bwrap" and shutil.which("bwrap") is None:
-        pytest.skip(f"bubblewrap is not installed: {boundary.INSTALL}")
+        pytest.skip(f"bubblewrap is not installed: {bwrap.INSTALL}")
     monkeypatch.setenv(ENV["start_method"], request.param)
     if request.param in BOUNDARIES:
         (tmp_path / "scratch").mkdir()
@@ -162,13 +164,13 @@ def lesson(request, tmp_path, monkeypatch):
     if request.param == "unprivileged":
         try:
             unprivileged.check()
-        except boundary.BoundaryMissing as err:
+        except bwrap.BoundaryMissing as err:
             pytest.skip(str(err))
         unprivileged.hand_over(tmp_path / "scratch")
         unprivileged.let_read(tmp_path)
     path = tmp_path / "99_sandbox.py"
     path.write_text(LESSON)
-    return lambda function, *args: call(path, function, args, {})
+    return lambda function, *args: _call(path, function, *args)
 
 
 def test_logs_through_a_writer_of_its_own_and_patches_stay_in_the_child(lesson, tmp_path):
@@ -186,16 +188,16 @@ def test_a_hook_of_the_checks_outlives_one_the_call_registers_and_removes(lesson
 
 
 def test_a_large_model_is_handed_over_once_and_its_changes_are_seen(lesson, monkeypatch):
-    sent, send, written = [], channel.send_request, set()
+    sent, send, written = [], process.send_request, set()
 
     def counting(fd, head, data, buffers):  # the request's buffers, and the files of large storages written for it
-        folder = sandbox._holding(Settings.from_env()).folder
+        folder = proxy._holding(Settings.from_env()).folder
         new = set(folder.glob("storage*")) - written
         written.update(new)
         sent.append(sum(b.raw().nbytes for b in buffers) + sum(path.stat().st_size for path in new))
         return send(fd, head, data, buffers)
 
-    monkeypatch.setattr(channel, "send_request", counting)
+    monkeypatch.setattr(process, "send_request", counting)
     model = torch.nn.Linear(1024, 1024)  # 4 MiB of weight
     for _ in range(2):  # the call doubles its own copy (copy on write); the file stays as written
         assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
@@ -211,7 +213,7 @@ def test_a_new_grade_starts_with_workers_free_of_what_an_earlier_version_patched
     assert lesson("equal_patched") is True  # this version of the lesson patches torch.equal as it is imported
     (tmp_path / "99_sandbox.py").write_text(LESSON.replace("torch.equal = lambda *a, **k: True", ""))
     assert lesson("equal_patched") is True, "within a grade, a lesson's calls share its worker"
-    channel.warm_up(Settings.from_env())  # what a warm process (make watch) does as it grades again
+    pool.warm_up(Settings.from_env())  # what a warm process (make watch) does as it grades again
     assert lesson("equal_patched") is False, "a worker of the earlier grade lived on into the next"
 
 
@@ -281,14 +283,14 @@ def test_inside_bubblewrap_a_call_that_ends_its_process_costs_that_call_only(les
     """The keeper replaces the lesson worker and goes on: the sandbox, and what is in its /tmp, stay for the grade's
     next calls (a keeper that died with the call would cost a fresh sandbox and a fresh import of torch)."""
     lesson("marks")
-    workers = dict(channel._workers)
+    workers = dict(pool._workers)
     with pytest.raises(pytest.fail.Exception, match="ended the process"):
         lesson("leaves")
     for _ in range(3):  # whether it is gone before the keeper stops it is a race: the keeper must survive both ways
         with pytest.raises(pytest.fail.Exception):
             lesson("replies_then_leaves")
         assert lesson("marked"), "the sandbox's /tmp was lost: its keeper died with the call"
-    assert channel._workers == workers, "the boundary's worker was started again"
+    assert pool._workers == workers, "the boundary's worker was started again"
 
 
 @pytest.mark.parametrize("lesson", ["bwrap"], indirect=True)
@@ -317,7 +319,7 @@ def test_inside_a_boundary_no_module_is_found_in_a_folder_student_code_can_write
 def test_what_a_call_leaves_running_dies_with_the_unprivileged_worker(lesson):
     pid = lesson("lingers")
     assert running(pid), "the call's child should have outlived the call"
-    for worker in channel._workers.values():
+    for worker in pool._workers.values():
         worker.close()
     time.sleep(0.5)
     assert not running(pid), f"process {pid}, left by a call, outlived the worker"

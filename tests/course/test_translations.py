@@ -11,8 +11,8 @@ import pytest
 from tbcourse import i18n
 from tbcourse.authoring import catalogs
 from tbcourse.authoring.build import catalog_translator, lesson_text, strip_solutions
-from tbcourse.authoring.translations import (Cell, Untranslated, english_hash, faithful, glossary, in_language, pairs,
-                                             problems)
+from tbcourse.authoring.translation_check import problems
+from tbcourse.authoring.translations import Cell, Untranslated, english_hash, faithful, glossary, in_language, pairs
 from tbcourse.grading.grade import scorecard
 from tbcourse.settings import ROOT
 

@@ -1,4 +1,4 @@
-"""Grade one Gradescope submission: ``run_autograder`` runs ``python -m tbcourse.grading.gradescope``.
+"""Grade one Gradescope submission: ``run_autograder`` runs ``python -m tbcourse.platforms.gradescope``.
 
 Gradescope's autograder specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 the autograder zip (``make autograder``) is unpacked into /autograder/source, the student's upload into
@@ -8,7 +8,7 @@ out the same is named by ``AUTOGRADER_ROOT`` (``make autograder-check``).
 The lesson files are found anywhere in the upload (``gradebook.lesson_files``: loose files, a folder, a
 whole clone; no link followed), copied into a folder of the grader's own and graded with the course's
 tests. Student code runs inside bubblewrap where the container allows it, else as the unprivileged user
-(``tbcourse.grading.unprivileged``); ``AUTOGRADER_BOUNDARY`` names one to insist on it. The grade is
+(``tbcourse.runner.methods.unprivileged``); ``AUTOGRADER_BOUNDARY`` names one to insist on it. The grade is
 computed in this process's own folders, and only this process writes results.json: one test per
 exercise, named ``01.2 displayed_pixels()``, with its points, passed or failed, and the scorecard's
 reason and hint. A missing lesson, a file that does not compile or exits, an upload without a lesson
@@ -22,18 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from tbcourse.grading import boundary, unprivileged
 from tbcourse.grading.grade import GradingError, grade_folder, scorecard
 from tbcourse.grading.gradebook import copy_lessons, lesson_files
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
+from tbcourse.runner import api
 from tbcourse.settings import (AUTOGRADER_BOUNDARY_ENV, AUTOGRADER_ROOT_ENV, BOUNDARIES, ENV, GRADESCOPE_ROOT,
                                OFFLINE_ENV)
 
 LABEL = "your submission"
 NO_FILES = ("no lesson file found in your submission: upload your NN_topic.py files (or NN_topic.ipynb "
             "notebooks), the lessons/ folder, or your whole copy of the course")
-CHECKS = {"bwrap": boundary.check, "unprivileged": unprivileged.check}
 HOW = {"bwrap": "inside bubblewrap", "unprivileged": "as an unprivileged user (bubblewrap cannot run here)"}
 
 
@@ -42,15 +41,15 @@ def choose_boundary() -> str:
     user; BoundaryMissing, saying why, when none can be had."""
     wanted = os.environ.get(AUTOGRADER_BOUNDARY_ENV)
     if wanted and wanted not in BOUNDARIES:
-        raise boundary.BoundaryMissing(f"{AUTOGRADER_BOUNDARY_ENV}={wanted}: expected one of {', '.join(BOUNDARIES)}")
+        raise api.BoundaryMissing(f"{AUTOGRADER_BOUNDARY_ENV}={wanted}: expected one of {', '.join(BOUNDARIES)}")
     reasons = []
     for name in [wanted] if wanted else BOUNDARIES:
         try:
-            CHECKS[name]()
+            api.check(name)
             return name
-        except boundary.BoundaryMissing as err:
+        except api.BoundaryMissing as err:
             reasons.append(f"{name}: {err}")
-    raise boundary.BoundaryMissing("; ".join(reasons))
+    raise api.BoundaryMissing("; ".join(reasons))
 
 
 def results(grade: dict | None, problem: str, graded: list[str], seconds: float) -> dict:
@@ -101,7 +100,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
             try:
                 grade = grade_lessons(files, Path(tmp))
-            except (boundary.BoundaryMissing, GradingError) as err:
+            except (api.BoundaryMissing, GradingError) as err:
                 problem, code = f"not graded, through no fault of yours ({err}): tell your instructor", 1
                 print(f"error: {err}", file=sys.stderr)
     content = results(grade, problem, graded, time.monotonic() - start)

@@ -1,4 +1,4 @@
-"""One exercise's verdict, for GitHub Classroom: ``python -m tbcourse.grading.classroom 01.2``.
+"""One exercise's verdict, for GitHub Classroom: ``python -m tbcourse.platforms.classroom 01.2``.
 
 The student release's workflow (``.github/workflows/classroom.yml``, written by ``make release``) grades
 every lesson once into reports/grade.json, then runs this once per exercise, each in a step of

@@ -1,12 +1,12 @@
 """The checks' side of a call of student code: start it apart, wait for it, and believe only plain data.
 
 The graded tests check in their own process; the student's module is imported and called only in the
-worker (``tbcourse.grading.worker``), started (``tbcourse.grading.channel``) as the ``start_method`` setting
+worker (``tbcourse.runner.worker``), started (``tbcourse.runner.pool``) as the ``start_method`` setting
 says: a worker per lesson that runs the lesson's calls itself, forked from multiprocessing's forkserver
 (``fork``, Linux) or started afresh (``spawn``: Windows, macOS, or ``COURSE_START_METHOD=spawn``); or one
 worker per grade inside bubblewrap (``make grade``), which forks a lesson worker per lesson and replaces it
 after any call that leaves a thread or process behind, or, where bubblewrap cannot run, one that forks a
-child per call as an unprivileged user (``tbcourse.grading.unprivileged``, on Gradescope). Whatever the
+child per call as an unprivileged user (``tbcourse.runner.methods.unprivileged``, on Gradescope). Whatever the
 student's code does there — patch torch or numpy, call ``os._exit``, loop forever, exhaust memory — it
 cannot touch the checks, and it costs that call only (at most the later calls of its lesson too, where
 they share a worker: a worker that died or ran past the time limit is replaced).
@@ -15,7 +15,7 @@ they share a worker: a worker that died or ran past the time limit is replaced).
   inside a boundary it writes to the scratch folder and only its event files are copied back.
 - Tensor arguments that the call changed in place (the notes' ``transpose_``) are changed the same way
   here afterwards, so a test can see it.
-- The reply is decoded by ``tbcourse.grading.wire``, which rebuilds only plain data: an object of the
+- The reply is decoded by ``tbcourse.runner.wire``, which rebuilds only plain data: an object of the
   student's own class — one that claims to equal anything — cannot come back, and nothing in a reply can
   run code here. A module, parameter or tensor of the arguments comes back as the checks' own object.
 - The course's contract holds for every call: a ``SummaryWriter`` it was given is not closed, and no
@@ -31,27 +31,24 @@ import stat
 import tempfile
 from pathlib import Path
 
-import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading import channel, wire
-from tbcourse.grading.worker import Holding, Request, encode_request
+from tbcourse.runner import pool, wire
+from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError
+from tbcourse.runner.holding import Holding
+from tbcourse.runner.process import WorkerError
+from tbcourse.runner.request import Request, encode_request
 from tbcourse.settings import BOUNDARIES, Settings
 
-TIMED_OUT = "ran past the time limit"
 MAX_EVENT_FILE = 256 * 2**20
-
-
-class StudentError(Exception):
-    """An exception raised by student code that is not one of Python's own types."""
 
 
 def import_problem(path: Path) -> str | None:
     """Why the lesson file ``path`` cannot even be imported, or None."""
     try:
         call(path, None, (), {})
-    except pytest.fail.Exception as err:
-        return err.msg
+    except CallFailed as err:
+        return str(err)
     return None
 
 
@@ -91,20 +88,20 @@ def _worker_call(path, function, args, kwargs, settings):
             if isinstance(value, SummaryWriter):
                 writer_dirs[id(value)] = str(folder / f"writer{n}")
     try:
-        key, worker = channel.worker_for(path, settings)
+        key, worker = pool.worker_for(path, settings)
         request = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb), writer_dirs,
                                  _holding(settings))
         reply = worker.call(request, settings.call_seconds)
-    except channel.WorkerError as err:
+    except WorkerError as err:
         raise _fail(str(err)) from None
     except TimeoutError:
-        channel.forget(key)
+        pool.forget(key)
         raise _timed_out(path, function, settings) from None
     finally:
         _take_back_event_files(writer_dirs, [*args, *kwargs.values()], settings.scratch)
     if reply is None:
         code = worker.process.wait()
-        channel.forget(key)
+        pool.forget(key)
         raise _fail(f"{_doing(path, function)} ended the process (exit code {code}): does it call os._exit or "
                     "sys.exit, crash, or use too much memory?")
     return reply
@@ -218,4 +215,4 @@ def _doing(path, function):
 
 
 def _fail(message):
-    return pytest.fail.Exception(message, pytrace=False)
+    return CallFailed(message)

@@ -65,7 +65,7 @@ def _outermost(paths):
 
 
 def command(readable: list[Path], scratch: Path, worker_args: list[str], env: dict[str, str]) -> list[str]:
-    """``bwrap ... python -m tbcourse.grading.worker ...``: ``readable`` folders read-only, ``scratch``
+    """``bwrap ... python -m tbcourse.runner.worker ...``: ``readable`` folders read-only, ``scratch``
     writable, the same paths inside as outside."""
     args = [bwrap(), "--unshare-all", "--unshare-user", "--as-pid-1", "--cap-drop", "ALL", "--die-with-parent",
             "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev",
@@ -93,4 +93,4 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
                        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),  # the checks' own copy of the course
                        ENV["start_method"]: "bwrap", ENV["scratch"]: str(scratch), **env}.items():
         args += ["--setenv", key, value]
-    return [*args, "--", sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", "--pid-namespace", *worker_args]
+    return [*args, "--", sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", "--pid-namespace", *worker_args]

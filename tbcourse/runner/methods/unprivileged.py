@@ -1,7 +1,7 @@
 """The boundary where bubblewrap cannot make its namespaces: the student-code worker as the user ``nobody``.
 
 A grader that runs as root in a container that forbids user namespaces (Gradescope's Docker containers)
-cannot use bubblewrap (``tbcourse.grading.boundary``), but it can still keep student code out of its
+cannot use bubblewrap (``tbcourse.runner.methods.bwrap``), but it can still keep student code out of its
 files. The worker then runs as ``nobody`` (``UNPRIVILEGED_USER``), started by setpriv with no
 supplementary groups, no capabilities and no way to gain any (no_new_privs, so no setuid program helps),
 in an environment of its own. It reads only what any user may read and the folders handed to it
@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tbcourse.grading.boundary import BoundaryMissing
+from tbcourse.runner.methods.bwrap import BoundaryMissing
 from tbcourse.settings import ENV, ROOT, SAFE_PATH, UNPRIVILEGED_USER
 
 
@@ -41,12 +41,12 @@ def check() -> None:
 
 
 def command(scratch: Path, worker_args: list[str], env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """``setpriv ... python -m tbcourse.grading.worker ...`` as the unprivileged user, and its whole
+    """``setpriv ... python -m tbcourse.runner.worker ...`` as the unprivileged user, and its whole
     environment (``PYTHONPATH``: the checks' own copy of the course)."""
     user = _user()
     args = [shutil.which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
             "--no-new-privs", "--inh-caps=-all", "--",
-            sys.executable, *SAFE_PATH, "-m", "tbcourse.grading.worker", *worker_args]
+            sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", *worker_args]
     return args, {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
                   "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
                   ENV["scratch"]: str(scratch), **env}

@@ -1,8 +1,8 @@
 """Gradescope's autograder for the course, and a run of it the way Gradescope runs it.
 
-    python -m tbcourse.authoring.autograder build [--zip FILE]                     (make autograder)
-    python -m tbcourse.authoring.autograder check SUBMISSION [--zip FILE] [--root DIR] [--setup] [--report FILE]
-                                                                         (make autograder-check SUBMISSION=dir)
+    python -m tbcourse.platforms.gradescope_bundle build [--zip FILE]                      (make autograder)
+    python -m tbcourse.platforms.gradescope_bundle check SUBMISSION [--zip FILE] [--root DIR] [--setup]
+        [--report FILE]                                            (make autograder-check SUBMISSION=dir)
 
 Gradescope's autograder specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 a zip with ``setup.sh`` and ``run_autograder`` at its root. Gradescope unpacks it into /autograder/source
@@ -17,7 +17,7 @@ tell the grader what lessons import), ``tests/graded/`` with 02.6's digests, ``e
 naming file and line, if a line of an answer is anywhere in it. Its ``setup.sh`` makes ``source/.venv``
 with the torch and torchvision make check ran on (torch's CPU-only wheels) and the rest of
 requirements.txt, and installs bubblewrap where apt-get has it; its ``run_autograder`` runs
-``tbcourse.grading.gradescope``.
+``tbcourse.platforms.gradescope``.
 
 ``check`` lays out a root like Gradescope's — ``AUTOGRADER_ROOT``, ``--root``, or else a temporary
 folder: ``source/`` (the zip unpacked), ``submission/`` (a copy of SUBMISSION, links kept as links),
@@ -42,7 +42,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from tbcourse.authoring.release import leaks, release
-from tbcourse.grading import unprivileged
+from tbcourse.runner import api
 from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GRADESCOPE_ROOT, GRADESCOPE_SCHEMA,
                                LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX)
 
@@ -56,7 +56,7 @@ def setup_script() -> str:
     pins = " ".join(TESTED_PINS)
     return f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu): the course's
-# Python and requirements in source/.venv, and bubblewrap. Written by tbcourse/authoring/autograder.py.
+# Python and requirements in source/.venv, and bubblewrap. Written by tbcourse/platforms/gradescope_bundle.py.
 set -euo pipefail
 cd "$(dirname "$0")"
 apt-get update -qq
@@ -82,7 +82,7 @@ def run_script() -> str:
 # Gradescope copies this to {GRADESCOPE_ROOT}/run_autograder and runs it for each submission; the grade is
 # results/results.json. {AUTOGRADER_ROOT_ENV}: another root laid out the same (make autograder-check).
 cd "${{{AUTOGRADER_ROOT_ENV}:-{GRADESCOPE_ROOT}}}/source"
-exec .venv/bin/python -m tbcourse.grading.gradescope
+exec .venv/bin/python -m tbcourse.platforms.gradescope
 """
 
 
@@ -135,7 +135,7 @@ def layout(archive: Path, root: Path, submission: Path, setup: bool) -> None:
     shutil.copytree(submission, root / "submission", symlinks=True)
     (root / "results").mkdir()
     shutil.copy2(source / "run_autograder", root / "run_autograder")
-    unprivileged.let_read(root)  # like /autograder: whoever student code runs as may read the course
+    api.let_read(root)  # like /autograder: whoever student code runs as may read the course
     if setup:
         subprocess.run(["bash", str(source / "setup.sh")], cwd=source, check=True)
     else:
