@@ -169,7 +169,7 @@ def test_the_digests_02_6_checks_are_those_of_the_answer_key():
 
 
 @pytest.fixture(scope="module")
-def chinese(tmp_path_factory):
+def chinese_grades(tmp_path_factory):
     """A Chinese release (make release COURSE_LANG=zh), graded as it is and with the solutions copied in, in
     the language it was released in (no COURSE_LANG, an English system locale)."""
     dest = tmp_path_factory.mktemp("release-zh") / "course"
@@ -185,8 +185,8 @@ def chinese(tmp_path_factory):
     return dest, built, untouched, grade(dest, reports / "solved.json", env)
 
 
-def test_a_chinese_release_speaks_chinese_and_grades_itself(chinese):
-    dest, lessons, (proc, report), (solved_proc, solved) = chinese
+def test_a_chinese_release_speaks_chinese_and_grades_itself(chinese_grades):
+    dest, lessons, (proc, report), (solved_proc, solved) = chinese_grades
     assert all("检查你的代码" in text and 'lang="zh"' not in text and "## Run it" not in text
                for text in lessons.values())
     assert (dest / "tbcourse" / "locale" / "LANGUAGE").read_text(encoding="utf-8").strip() == "zh"
