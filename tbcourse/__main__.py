@@ -1,6 +1,6 @@
 """The course's commands, the same on Windows, macOS and Linux: ``python -m tbcourse <command>``.
 
-    python -m tbcourse setup                                  make .venv and install what the course needs
+    python -m tbcourse setup [--torch auto|cpu|pypi]          make .venv and install what the course needs
     python -m tbcourse run [--work lessons] [--lesson 01]     run lessons as scripts, logging to runs/
     python -m tbcourse test [--work lessons] [--lesson 01]    grade: a scorecard and reports/grade.json
     python -m tbcourse watch [--work lessons] [--lesson 01]   regrade a lesson each time it is saved
@@ -15,6 +15,8 @@ again in the course's .venv. Nothing here needs make, a shell or fork.
 """
 import argparse
 import json
+import platform
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,7 +25,8 @@ from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
 from tbcourse.i18n import LANG_ENV, LANGUAGES, _, use
-from tbcourse.settings import HINTS_SEEN, LESSONS, ROOT, VENV, Settings, lesson_names, venv_python
+from tbcourse.settings import (HINTS_SEEN, LESSONS, ROOT, TESTED_PINS, TORCH_CPU_INDEX, VENV, Settings, lesson_names,
+                               venv_python)
 
 TENSORBOARD_PORT = 6006
 
@@ -83,7 +86,22 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
     return 0
 
 
-def setup(dev: bool) -> int:
+def nvidia_driver() -> bool:
+    """Whether this machine has an NVIDIA driver loaded (Linux's /proc entry, or nvidia-smi)."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+def torch_first(choice: str, system: str, nvidia: bool) -> list[str]:
+    """pip's arguments to install torch and torchvision before the requirements, or none. On Linux PyPI's torch
+    brings the CUDA libraries (GBs): without an NVIDIA driver (``auto``), or with ``cpu``, the tested versions
+    come from torch's CPU-only index instead. ``pypi`` keeps PyPI's default; Windows and macOS get CPU wheels
+    from PyPI anyway."""
+    if choice == "cpu" or (choice == "auto" and system == "Linux" and not nvidia):
+        return ["install", "--index-url", TORCH_CPU_INDEX, *TESTED_PINS]
+    return []
+
+
+def setup(dev: bool, torch: str = "auto") -> int:
     """Make the course's .venv with this Python and install what the lessons and the grader need."""
     if sys.version_info < (3, 10):
         print(_("error: the course needs Python 3.10 or newer (this is {version}); on Windows, py -3.11 -m tbcourse "
@@ -95,8 +113,18 @@ def setup(dev: bool) -> int:
     needs = ["-r", str(ROOT / "requirements.txt")]
     if dev and (ROOT / "requirements-dev.txt").exists():
         needs += ["-r", str(ROOT / "requirements-dev.txt")]
-    for step in (["install", "--upgrade", "pip"], ["install", *needs], ["install", "--no-deps", "-e", str(ROOT)]):
+    cpu = torch_first(torch, platform.system(), nvidia_driver())
+    if cpu:
+        print(_("installing torch's CPU-only wheels from {index} (no GPU driver here; --torch pypi: PyPI's)").format(
+            index=TORCH_CPU_INDEX))
+    steps = [["install", "--upgrade", "pip"], *([cpu] if cpu else []), ["install", *needs],
+             ["install", "--no-deps", "-e", str(ROOT)]]
+    for step in steps:
         code = subprocess.call([str(venv_python()), "-m", "pip", "--disable-pip-version-check", *step])
+        if code and step is cpu and torch == "auto":  # the index out of reach (offline, a mirror only): PyPI's
+            print(_("could not install from {index}; torch comes from PyPI instead (--torch pypi)").format(
+                index=TORCH_CPU_INDEX))
+            continue
         if code:
             print(_("error: pip {step} failed (exit code {code}); see its output above").format(
                 step=" ".join(step[:2]), code=code), file=sys.stderr)
@@ -132,6 +160,9 @@ def command_line() -> argparse.ArgumentParser:
     p_run.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
     p_setup = commands.add_parser("setup", help=_("make .venv and install what the course needs"))
     p_setup.add_argument("--dev", action="store_true", help=_("also what the course's own checks need (authors)"))
+    p_setup.add_argument("--torch", choices=["auto", "cpu", "pypi"], default="auto",
+                         help=_("where torch comes from: auto (Linux without an NVIDIA driver: torch's CPU-only index; "
+                                "else PyPI), cpu (that index), pypi (PyPI's default, with CUDA on Linux)"))
     for name, helps in (("test", _("grade lessons: a scorecard and reports/grade.json")),
                         ("watch", _("regrade a lesson each time it is saved (Ctrl-C to stop)"))):
         sub = commands.add_parser(name, help=helps)
@@ -162,7 +193,7 @@ def main(argv=None) -> int:
     parser = command_line()
     args = parser.parse_args(argv)
     if args.command == "setup":
-        return setup(args.dev)
+        return setup(args.dev, args.torch)
     if args.command == "hint":
         return hint(args.exercise, args.reset, args.seen)
     if not in_course_venv() and venv_python().exists():  # run again with the course's own libraries

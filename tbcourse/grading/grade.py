@@ -55,12 +55,14 @@ def test_files(lesson: str | None) -> list[Path]:
 
 
 def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SECONDS, env: dict | None = None,
-              boundary: str | None = None, checker: Checker | None = None) -> tuple[dict, bool]:
+              boundary: str | None = None, checker: Checker | None = None,
+              seconds: float = ALL_TESTS_SECONDS) -> tuple[dict, bool]:
     """(nodeid -> {"exercise", "points", "passed", "message"} for every graded test in ``targets``, whether
     the grading process finished). The tests run in a child pytest process, or in the warm ``checker`` of a
     class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.runner.methods.bwrap``)
     or as an unprivileged user ("unprivileged", ``tbcourse.runner.methods.unprivileged``): it may read the work
-    folder and the checks' temporary folder, and write only a scratch one."""
+    folder and the checks' temporary folder, and write only a scratch one. After ``seconds`` the grading
+    process is ended: the tests that ended keep their verdicts, the others fail saying so."""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
         scratch.mkdir()
@@ -73,18 +75,18 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         job_env = {**(env or {}), **settings.env(), **PYTEST_ENV}
         args = [*targets, *pytest_options(call_seconds, checks)]
         if checker is not None:
-            code = checker.run(args, job_env, Path(log.name), ALL_TESTS_SECONDS)
+            code = checker.run(args, job_env, Path(log.name), seconds)
         else:
             try:
                 code = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env={**os.environ, **job_env},
                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      timeout=ALL_TESTS_SECONDS).returncode
+                                      timeout=seconds).returncode
             except subprocess.TimeoutExpired:
                 code = None
         finished = code in (0, 1)  # all passed, or some failed: anything else is the grader's end
         death = (_("the grading process ended early (exit code {code}); see {log}").format(code=code, log=log.name)
                  if code is not None else _("grading stopped after {seconds} s, or its process died; see {log}").format(
-                     seconds=ALL_TESTS_SECONDS, log=log.name))
+                     seconds=f"{seconds:.0f}", log=log.name))
         return read_record(record_path, finished, death, log.name)
 
 
@@ -164,14 +166,15 @@ def scorecard(results: dict[str, dict]) -> str:
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
-                 env: dict | None = None, boundary: str | None = None, checker: Checker | None = None) -> dict:
+                 env: dict | None = None, boundary: str | None = None, checker: Checker | None = None,
+                 seconds: float = ALL_TESTS_SECONDS) -> dict:
     """Grade ``work`` (the tests' own output goes to ``log``); the content of ``reports/grade.json``.
     ``finished`` is False when the grading process itself died: such a grade is not to be kept."""
     synced = sync(work)  # a lesson edited as a notebook is graded on the notebook's code
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
         tests, finished = run_tests(work, [str(f) for f in test_files(lesson)], out, call_seconds, env, boundary,
-                                    checker)
+                                    checker, seconds)
     results = score(tests)
     return {"work": str(work), "synced": synced, "finished": finished, "total": sum(r.points for r in results.values()),
             "max": sum(r.max for r in results.values()), "exercises": {ex: asdict(r) for ex, r in results.items()}}

@@ -38,6 +38,7 @@ from tbcourse.settings import LESSON_GLOB, LESSONS, SOLUTIONS
 
 FORMATS = "ipynb,py:percent"
 STATE = ".notebook-sync.json"
+MAX_STATE_BYTES = 64 * 2**10  # a digest per lesson: a bigger record is no record of ours
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 # Of a cell's metadata, only the marks of a translation (tbcourse.authoring.translations) go into the script.
 CELL_METADATA = "lang,en,-all"
@@ -63,10 +64,13 @@ def _sha(text: str) -> str:
 
 
 def _load_state(folder: Path) -> dict:
+    """The folder's record; empty when it is missing, too big, not JSON, too deeply nested or not an object."""
     try:
-        return json.loads((folder / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(folder / STATE, "rb") as record:
+            state = json.loads(record.read(MAX_STATE_BYTES + 1)[:MAX_STATE_BYTES])
+    except (OSError, ValueError, RecursionError):
         return {}
+    return {k: v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
 
 
 def _save_state(folder: Path, state: dict) -> None:
@@ -100,7 +104,17 @@ def sync(work_dir) -> list[str]:
             said.append(_("could not read {notebook} ({error}); graded {script} as it is").format(
                 notebook=notebook.name, error=f"{type(err).__name__}: {err}", script=script.name))
             continue
-        current = script.read_text(encoding="utf-8") if script.exists() else None
+        try:
+            current = script.read_text(encoding="utf-8") if script.exists() else None
+        except UnicodeDecodeError:  # not text Python reads (say, saved in a Windows code page): the notebook wins
+            backup = script.with_name(f"{script.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+            with open(backup, "xb") as out:
+                out.write(script.read_bytes())
+            write_text(script, wanted)
+            state[lesson] = _sha(wanted)
+            said.append(f"{script.name} is not UTF-8 text: graded the code of {notebook.name} (the script is kept "
+                        f"in {backup.name})")
+            continue
         base = state.get(lesson)
         if wanted == current:
             state[lesson] = _sha(current)

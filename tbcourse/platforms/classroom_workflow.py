@@ -1,8 +1,10 @@
 """GitHub Classroom's workflow for a student release: ``classroom.yml`` beside this file, filled in.
 
-A step of education/autograding-command-grader per exercise of the manifest, worth the points of its graded
-tests, that passes when ``python -m tbcourse.platforms.classroom`` finds the exercise passed in
-reports/grade.json, and education/autograding-grading-reporter with every step as a runner.
+A step of classroom-resources/autograding-command-grader (the actions GitHub Classroom itself generates) per
+exercise of the manifest, worth the points of its graded tests, that passes when ``python -m
+tbcourse.platforms.classroom`` finds the exercise passed in reports/grade.json; a step that writes the
+scorecard into the run's summary (the command grader shows a student only a failed exit code); and
+classroom-resources/autograding-grading-reporter with every step as a runner.
 """
 import json
 from pathlib import Path
@@ -27,7 +29,7 @@ def classroom_workflow() -> str:
         name, step = json.dumps(exercise.title), step_id(exercise.id)
         steps.append(f"""      - name: {name}
         id: {step}
-        uses: education/autograding-command-grader@v1
+        uses: classroom-resources/autograding-command-grader@v1
         with:
           test-name: {name}
           command: .venv/bin/python -m tbcourse.platforms.classroom {exercise.id}

@@ -23,7 +23,8 @@ requirements.txt, and installs bubblewrap where apt-get has it; its ``run_autogr
 folder: ``source/`` (the zip unpacked), ``submission/`` (a copy of SUBMISSION, links kept as links),
 ``results/``, and ``run_autograder`` beside them. It runs setup.sh only with ``--setup`` (which needs
 root, apt-get and the network); by default ``source/.venv`` is a thin venv over this environment's
-packages, so nothing is installed. Then it runs run_autograder as Gradescope would, validates
+packages, so nothing is installed. Then it runs run_autograder as Gradescope would, all its processes
+together under a memory cap (``--memory-mb``, default ``MEMORY_MB``: it fails when they pass it), validates
 results.json against ``docs/gradescope-results.schema.json``, prints the scores and keeps a copy in
 ``reports/gradescope/results.json``.
 """
@@ -42,12 +43,15 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from tbcourse.authoring.release import leaks, release
+from tbcourse.platforms.gradescope import BUDGET_ENV, BUDGET_SECONDS, VISIBILITIES, VISIBILITY_ENV
+from tbcourse.platforms.memory import Cap
 from tbcourse.runner import api
 from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GRADESCOPE_ROOT, GRADESCOPE_SCHEMA,
                                LESSONS, MANIFEST, PACKAGE, REPORTS, ROOT, TESTED_PINS, TESTED_PYTHON, TORCH_CPU_INDEX)
 
 ZIP = DIST / "autograder.zip"
 REPORT = REPORTS / "gradescope" / "results.json"
+MEMORY_MB = 2048  # the container memory the README says to choose on Gradescope; one grade peaked at 1.44-1.54 GB
 SHIPPED = [PACKAGE, LESSONS, GRADED_TESTS, DATA, MANIFEST, ROOT / "requirements.txt", ROOT / "pyproject.toml"]
 
 
@@ -77,16 +81,19 @@ apt-get install -y -qq bubblewrap || echo "setup.sh: no bubblewrap: student code
 """
 
 
-def run_script() -> str:
+def run_script(budget: float = BUDGET_SECONDS, visibility: str = "visible") -> str:
     return f"""#!/usr/bin/env bash
 # Gradescope copies this to {GRADESCOPE_ROOT}/run_autograder and runs it for each submission; the grade is
 # results/results.json. {AUTOGRADER_ROOT_ENV}: another root laid out the same (make autograder-check).
+# The grade's total time (below the autograder timeout set on Gradescope) and when students see results.
+export {BUDGET_ENV}="${{{BUDGET_ENV}:-{budget:g}}}"
+export {VISIBILITY_ENV}="${{{VISIBILITY_ENV}:-{visibility}}}"
 cd "${{{AUTOGRADER_ROOT_ENV}:-{GRADESCOPE_ROOT}}}/source"
 exec .venv/bin/python -m tbcourse.platforms.gradescope
 """
 
 
-def build(target: Path = ZIP) -> list[str]:
+def build(target: Path = ZIP, budget: float = BUDGET_SECONDS, visibility: str = "visible") -> list[str]:
     """Write the zip; the lines of answers found in what it would hold (then nothing is written)."""
     with tempfile.TemporaryDirectory(prefix="autograder-build-") as tmp:
         staging = Path(tmp)
@@ -101,7 +108,7 @@ def build(target: Path = ZIP) -> list[str]:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
                 archive.write(path, path.relative_to(staging).as_posix())
-            for name, text in (("setup.sh", setup_script()), ("run_autograder", run_script())):
+            for name, text in (("setup.sh", setup_script()), ("run_autograder", run_script(budget, visibility))):
                 info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
                 info.external_attr = 0o100755 << 16  # a regular file, executable
                 archive.writestr(info, text, zipfile.ZIP_DEFLATED)
@@ -142,14 +149,22 @@ def layout(archive: Path, root: Path, submission: Path, setup: bool) -> None:
         thin_venv(source / ".venv")
 
 
-def check(archive: Path, submission: Path, root: Path, setup: bool, report: Path) -> int:
-    """Run the zip on ``submission`` in ``root``; 0 when it wrote a results.json the schema accepts."""
+def check(archive: Path, submission: Path, root: Path, setup: bool, report: Path, memory_mb: float = MEMORY_MB) -> int:
+    """Run the zip on ``submission`` in ``root``, its processes together under ``memory_mb`` as in Gradescope's
+    container; 0 when it stayed under and wrote a results.json the schema accepts."""
     layout(archive, root, submission, setup)
     start = time.monotonic()
     with open(root / "results" / "stdout", "w", encoding="utf-8") as stdout:  # Gradescope keeps it there
-        run = subprocess.run([str(root / "run_autograder")], cwd=root, stdout=stdout, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, env={**os.environ, AUTOGRADER_ROOT_ENV: str(root)})
+        run = subprocess.Popen([str(root / "run_autograder")], cwd=root, stdout=stdout, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, env={**os.environ, AUTOGRADER_ROOT_ENV: str(root)})
+        cap = Cap(run.pid, memory_mb)
+        run.wait()
+        cap.stop()
     seconds, written = time.monotonic() - start, root / "results" / "results.json"
+    print(f"memory: the run's processes peaked at {cap.peak_mb:.0f} MB together (cap {memory_mb:.0f} MB)")
+    if cap.exceeded:
+        print(f"error: the run passed {memory_mb:.0f} MB and was killed, as Gradescope would kill it", file=sys.stderr)
+        return 1
     if not written.exists():
         print(f"error: run_autograder (exit code {run.returncode}) wrote no results.json; its output is in "
               f"{root / 'results' / 'stdout'}", file=sys.stderr)
@@ -183,9 +198,15 @@ def main(argv=None) -> int:
     p_check.add_argument("--setup", action="store_true", help="run setup.sh (root, apt-get, network) instead of "
                                                               "reusing this environment's packages")
     p_check.add_argument("--report", type=Path, default=REPORT, help="where to keep a copy of results.json")
+    p_check.add_argument("--memory-mb", type=float, default=MEMORY_MB,
+                         help=f"fail when the run's processes together pass this (default {MEMORY_MB})")
+    p_build.add_argument("--budget", type=float, default=BUDGET_SECONDS,
+                         help=f"the grade's total seconds, below Gradescope's timeout (default {BUDGET_SECONDS})")
+    p_build.add_argument("--visibility", choices=VISIBILITIES, default="visible",
+                         help="when students see their results (after_due_date: once the due date has passed)")
     args = parser.parse_args(argv)
     if args.command == "build":
-        found = build(args.zip)
+        found = build(args.zip, args.budget, args.visibility)
         if found:
             print(f"error: {len(found)} lines of answers would ship in the autograder:", *found, sep="\n  ",
                   file=sys.stderr)
@@ -200,12 +221,12 @@ def main(argv=None) -> int:
         return 2
     if args.root is None:
         with tempfile.TemporaryDirectory(prefix="autograder-root-") as tmp:
-            return check(args.zip, args.submission.resolve(), Path(tmp), args.setup, args.report)
+            return check(args.zip, args.submission.resolve(), Path(tmp), args.setup, args.report, args.memory_mb)
     if args.root.exists() and any(args.root.iterdir()):
         print(f"error: {args.root} is not empty; name a new or empty folder", file=sys.stderr)
         return 2
     args.root.mkdir(parents=True, exist_ok=True)
-    return check(args.zip, args.submission.resolve(), args.root.resolve(), args.setup, args.report)
+    return check(args.zip, args.submission.resolve(), args.root.resolve(), args.setup, args.report, args.memory_mb)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,15 @@ import zipfile
 from importlib.metadata import version
 
 import pytest
+from jsonschema import Draft202012Validator
 from packaging.requirements import Requirement
 
 from tbcourse.platforms.gradescope_bundle import build
 from tbcourse.runner.methods import bwrap, unprivileged
-from tbcourse.platforms.gradescope import NO_FILES
+from tbcourse.platforms.gradescope import BUDGET_ENV, NO_FILES, VISIBILITY_ENV, results as results_json
 from tbcourse.grading.manifest import exercises, graded_points
-from tbcourse.settings import AUTOGRADER_BOUNDARY_ENV, LESSONS, ROOT, SOLUTIONS, TESTED_PINS, lesson_names
+from tbcourse.settings import (AUTOGRADER_BOUNDARY_ENV, GRADESCOPE_SCHEMA, LESSONS, ROOT, SOLUTIONS, TESTED_PINS,
+                               lesson_names)
 
 POINTS = graded_points()
 FORGED = "could not forge results.json"
@@ -90,6 +92,8 @@ def assert_gradescope_format(proc, results):
     assert [t["max_score"] for t in results["tests"]] == [POINTS[ex] for ex in exercises()]
     assert sum(t["max_score"] for t in results["tests"]) == sum(POINTS.values())
     assert results["score"] == sum(t["score"] for t in results["tests"]) and results["execution_time"] >= 0
+    assert [t["number"] for t in results["tests"]] == list(exercises()), "each test is numbered by its exercise"
+    assert results["output_format"] == results["test_output_format"] == "text", "a student's path rendered as HTML"
     for test in results["tests"]:
         assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed"), test
         assert test["output"], f"{test['name']} says nothing"
@@ -196,3 +200,42 @@ def test_bad_input_gets_one_line(archive, tmp_path):
                        ([str(tmp_path), "--zip", str(archive), "--root", str(tmp_path / "root")], "is not empty")):
         proc = subprocess.run([*command, *args], capture_output=True, text=True, cwd=ROOT)
         assert proc.returncode == 2 and said in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+@needs_a_boundary
+def test_a_looping_submission_gets_what_was_graded_before_the_budget_ran_out(archive, tmp_path):
+    """Lesson 00 honest, lesson 01's every call an endless loop (each stopped at its 60 s limit): with a budget of
+    60 s, lesson 00 keeps its points and every exercise says something, instead of Gradescope's silent 0."""
+    loop = "\n\ndef {name}(*args, **kwargs):\n    while True:\n        pass\n"
+    names = lesson_names()
+    looping = (SOLUTIONS / f"{names[1]}.py").read_text() + "".join(
+        loop.format(name=exercise.function) for ex, exercise in exercises().items() if ex.startswith("01."))
+    upload = write(tmp_path / "upload", {f"{names[0]}.py": (SOLUTIONS / f"{names[0]}.py").read_text(),
+                                         f"{names[1]}.py": looping})
+    proc, results = run_check(archive, upload, tmp_path / "autograder", env={BUDGET_ENV: "60"})
+    assert_gradescope_format(proc, results)
+    assert "time budget (60 s) ran out" in results["output"], results["output"]
+    outputs = {test["number"]: test for test in results["tests"]}
+    assert all(outputs[ex]["score"] == POINTS[ex] for ex in POINTS if ex.startswith("00.")), results["output"]
+    assert results["score"] == lesson_points("00") and results["execution_time"] < 120
+
+
+def test_results_can_stay_hidden_until_the_due_date(monkeypatch, tmp_path):
+    monkeypatch.setenv(VISIBILITY_ENV, "after_due_date")
+    content = results_json(None, NO_FILES, [], 1)
+    assert content["visibility"] == "after_due_date"
+    Draft202012Validator(json.loads(GRADESCOPE_SCHEMA.read_text(encoding="utf-8"))).validate(content)
+    assert build(tmp_path / "ag.zip", budget=90, visibility="after_due_date") == []
+    with zipfile.ZipFile(tmp_path / "ag.zip") as zipped:
+        run = zipped.read("run_autograder").decode()
+    assert f'{VISIBILITY_ENV}="${{{VISIBILITY_ENV}:-after_due_date}}"' in run
+    assert f'{BUDGET_ENV}="${{{BUDGET_ENV}:-90}}"' in run
+
+
+@needs_a_boundary
+def test_the_check_fails_a_run_that_passes_the_memory_cap(archive, tmp_path):
+    upload = write(tmp_path / "upload", {"01_add_image.py": (SOLUTIONS / "01_add_image.py").read_text()})
+    proc = subprocess.run([sys.executable, "-m", "tbcourse.platforms.gradescope_bundle", "check", str(upload), "--zip",
+                           str(archive), "--root", str(tmp_path / "root"), "--report", str(tmp_path / "r.json"),
+                           "--memory-mb", "150"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 1 and "passed 150 MB and was killed" in proc.stderr, proc.stdout + proc.stderr

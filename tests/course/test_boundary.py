@@ -611,7 +611,10 @@ def graded(tmp_path_factory):
 
 
 def rows(path: Path) -> dict[str, dict]:
-    return {row["student"]: row for row in csv.DictReader(path.read_text().splitlines())}
+    """The gradebook's student rows (not the maxima), exercise columns by id (``01.2 displayed_pixels()`` -> ``01.2``)."""
+    table = csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())
+    return {row["student"]: {key.split(" ")[0]: value for key, value in row.items()} for row in table
+            if row["student"] != "(maximum)"}
 
 
 def message(graded, student, exercise) -> str:

@@ -16,8 +16,8 @@ from tbcourse.platforms.classroom_workflow import step_id
 from tbcourse.grading.manifest import exercises, graded_points
 from tbcourse.settings import CLASSROOM_WORKFLOW, SOLUTIONS, lesson_names
 
-COMMAND_GRADER = "education/autograding-command-grader@v1"
-REPORTER = "education/autograding-grading-reporter@v1"
+COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"  # what GitHub Classroom generates
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 POINTS = graded_points()
 
 
@@ -90,6 +90,28 @@ def test_every_step_fails_on_the_untouched_lessons(graded):
 def test_every_step_passes_with_the_solutions(graded):
     for step, proc in graded[1].items():
         assert proc.returncode == 0 and " pass " in proc.stdout, f"{step}: {proc.stdout}{proc.stderr}"
+
+
+def test_the_run_summary_shows_why_each_exercise_failed(course, steps, graded):
+    """The summary step, run as GitHub Actions runs it (``$GITHUB_STEP_SUMMARY`` names a file), on the untouched
+    lessons' grade: every exercise with its reason. (``graded`` regraded the solutions: regrade the stubs.)"""
+    (step,) = [step for step in steps if "GITHUB_STEP_SUMMARY" in step.get("run", "")]
+    assert step["if"] == "always()", "the summary is written even when a step before it failed"
+    for name in lesson_names():
+        shutil.copy2(SOLUTIONS.parent / "lessons" / f"{name}.py", course / "lessons" / f"{name}.py")
+    grade(course, steps)
+    summary = course / "summary.md"
+    subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=course, check=True,
+                   env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=120)
+    text = summary.read_text(encoding="utf-8")
+    assert all(f" {ex} " in text for ex in exercises()) and text.count("TODO(") >= len(exercises()), text
+
+
+def test_the_setup_step_is_bounded_and_pip_is_cached(steps):
+    (python,) = [step for step in steps if step.get("uses", "").startswith("actions/setup-python@")]
+    assert python["with"]["cache"] == "pip"
+    (setup,) = [step for step in steps if "make setup" in step.get("run", "")]
+    assert 0 < setup["timeout-minutes"] <= 30
 
 
 def test_a_step_without_a_grade_fails_saying_why(tmp_path):

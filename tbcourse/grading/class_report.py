@@ -1,0 +1,162 @@
+"""The class at a glance: ``reports/class.html`` (one page that opens offline) and a one-screen text summary.
+
+The page shows the distribution of totals and the pass rate per exercise as images drawn with matplotlib
+(embedded in the page: no network, no JavaScript), the commonest reasons each exercise failed (the messages
+grouped by what they diagnose, with counts and the students behind each), who was not graded and why, and
+the overrides that matched nothing. Every section is a function of the gradebook's ``Table`` in ``SECTIONS``:
+a new one (hidden-vs-public points, once hidden checks exist) is one more function there. Every label comes
+from ``tbcourse.grading.labels``.
+"""
+import base64
+import html
+import io
+import re
+import statistics
+from collections import defaultdict
+
+from tbcourse.grading.book import Table
+from tbcourse.grading.intake import shown
+from tbcourse.grading.labels import LABELS
+from tbcourse.grading.manifest import exercises
+
+REASONS_SHOWN = 5  # per exercise
+STYLE = """body{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;
+vertical-align:top}th{background:#f3f3f3}img{max-width:100%}.n{text-align:right}"""
+
+
+def diagnosis(message: str, student: str) -> str:
+    """What a failure message diagnoses, the same for every student it happens to: its first line, without the
+    student's name, numbers, or quoted values."""
+    lines = message.replace(f"{shown(student)}'s work", "the work").strip().splitlines()
+    first = re.sub(r"\s*\(raised at [^)]*\)", "", lines[0]) if lines else "(no message)"
+    first = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", first)
+    first = re.sub(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", "#", first)
+    return re.sub(r"\s+", " ", first)[:200]
+
+
+def graded_records(book: Table) -> dict[str, dict]:
+    return {s: r for s, r in book.records.items() if r["status"] == "graded"}
+
+
+def pass_rates(book: Table) -> dict[str, float]:
+    graded = graded_records(book)
+    return {ex: sum(r["exercises"].get(ex, {}).get("passed", False) for r in graded.values()) / len(graded)
+            for ex in book.ids} if graded else {}
+
+
+def reasons(book: Table) -> dict[str, list[tuple[str, list[str]]]]:
+    """exercise -> [(diagnosis, students)], commonest first."""
+    found = defaultdict(lambda: defaultdict(list))
+    for student, rec in graded_records(book).items():
+        for ex, result in rec["exercises"].items():
+            if not result["passed"]:
+                found[ex][diagnosis(result["message"], student)].append(student)
+    return {ex: sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])) for ex, groups in found.items()}
+
+
+def totals(book: Table) -> list[float]:
+    graded = graded_records(book)
+    return [row.total for row in book.rows if row.student in graded]
+
+
+def summary(book: Table) -> str:
+    """The one-screen text printed at the end of ``make grade``."""
+    marks, titles = totals(book), {ex: info.title for ex, info in exercises().items()}
+    lines = [LABELS["students"].format(graded=len(marks), count=len(book.rows))]
+    if marks:
+        lines.append(LABELS["mean"].format(mean=statistics.mean(marks), median=statistics.median(marks),
+                                           low=min(marks), high=max(marks), max=book.max_total))
+        rates, why = pass_rates(book), reasons(book)
+        hardest = sorted((rate, ex) for ex, rate in rates.items() if rate < 1)[:3]
+        if hardest:
+            lines.append(LABELS["hardest"])
+        for rate, ex in hardest:
+            reason, who = why[ex][0]
+            lines.append(LABELS["hardest line"].format(title=titles[ex], rate=rate, n=len(who), reason=reason))
+    left_out = [shown(row.student) for row in book.rows if row.student not in graded_records(book)]
+    if left_out:
+        lines.append(LABELS["not graded line"].format(students=", ".join(left_out)))
+    if any(row.adjustments for row in book.rows):
+        lines.append(LABELS["overrides"].format(count=sum(len(row.adjustments) for row in book.rows)))
+    lines += book.problems
+    return "\n".join(lines)
+
+
+def _figure_html(draw, alt: str) -> str:
+    """A matplotlib figure drawn by ``draw(axes)``, as an <img> holding its PNG."""
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
+
+    fig = Figure(figsize=(8, 2.8), dpi=100, layout="constrained")
+    draw(fig.add_subplot())
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def totals_section(book: Table) -> str:
+    marks = totals(book)
+    if not marks:
+        return ""
+
+    def draw(ax):
+        ax.hist(marks, bins=range(0, book.max_total + 2), color="#4477aa", edgecolor="white", align="left")
+        ax.set(xlabel=LABELS["total axis"], ylabel=LABELS["students axis"], xlim=(-1, book.max_total + 1))
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    alt = LABELS["totals plot"].format(max=book.max_total)
+    stats = LABELS["mean"].format(mean=statistics.mean(marks), median=statistics.median(marks), low=min(marks),
+                                  high=max(marks), max=book.max_total)
+    return f"<h2>{LABELS['totals']}</h2><p>{html.escape(stats)}</p>{_figure_html(draw, alt)}"
+
+
+def pass_rate_section(book: Table) -> str:
+    rates = pass_rates(book)
+    if not rates:
+        return ""
+
+    def draw(ax):
+        ax.bar(list(rates), [100 * r for r in rates.values()], color="#228833")
+        ax.set(ylabel=LABELS["pass rate axis"], ylim=(0, 100), xlabel=LABELS["exercise"])
+        ax.yaxis.set_major_formatter("{x:.0f}%")
+        ax.tick_params(axis="x", labelrotation=90 if len(rates) > 12 else 0)
+    titles = {ex: info.title for ex, info in exercises().items()}
+    rows = [[titles[ex], f"{rate:.0%}"] for ex, rate in rates.items()]
+    return (f"<h2>{LABELS['pass rates']}</h2>{_figure_html(draw, LABELS['pass rates'])}"
+            + _table([LABELS["exercise"], LABELS["passed"]], rows))
+
+
+def reasons_section(book: Table) -> str:
+    why, titles = reasons(book), {ex: info.title for ex, info in exercises().items()}
+    rows = [[titles[ex], reason, str(len(who)), ", ".join(map(shown, sorted(who)))]
+            for ex in book.ids for reason, who in why.get(ex, [])[:REASONS_SHOWN]]
+    body = (_table([LABELS["exercise"], LABELS["reason"], LABELS["count"], LABELS["who"]], rows) if rows
+            else f"<p>{LABELS['no failures']}</p>")
+    return f"<h2>{LABELS['reasons']}</h2><p>{LABELS['reasons intro']}</p>{body}"
+
+
+def not_graded_section(book: Table) -> str:
+    graded = graded_records(book)
+    rows = [[shown(row.student), shown(row.status)] for row in book.rows if row.student not in graded]
+    body = _table([LABELS["student"], LABELS["status"]], rows) if rows else f"<p>{LABELS['everyone graded']}</p>"
+    problems = "".join(f"<li>{html.escape(p)}</li>" for p in book.problems)
+    return (f"<h2>{LABELS['not graded']}</h2>{body}"
+            + (f"<h2>{LABELS['override problems']}</h2><ul>{problems}</ul>" if problems else ""))
+
+
+SECTIONS = [totals_section, pass_rate_section, reasons_section, not_graded_section]
+
+
+def write_report(book: Table, path) -> None:
+    """reports/class.html, rewritten whole."""
+    graded = LABELS["students"].format(graded=len(totals(book)), count=len(book.rows))
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{LABELS["title"]}</title>'
+            f"<style>{STYLE}</style></head><body><h1>{LABELS['title']}</h1><p>{html.escape(graded)}</p>"
+            + "".join(section(book) for section in SECTIONS) + "</body></html>\n")
+    path.write_text(page, encoding="utf-8")
