@@ -9,6 +9,7 @@ q = '$(subst ','\'',$(1))'
 
 .DEFAULT_GOAL := help
 .PHONY: help run test watch progress hint grade check quick tensorboard lessons notebooks figures bench release autograder \
+	catalogs translations \
 	autograder-check clean
 
 help: ## list the targets
@@ -21,6 +22,7 @@ help: ## list the targets
 	@echo "  make autograder: BUDGET=s (the grade's total time, below Gradescope's timeout), VISIBILITY=after_due_date"
 	@echo "    (or visible, after_published, hidden); make autograder-check: SUBMISSION=dir, MEMORY_MB=n (the cap),"
 	@echo "    AUTOGRADER_ROOT=dir, SETUP=1"
+	@echo "  COURSE_LANG=zh: messages in Chinese (default: the system's locale); with make release, a Chinese release"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m tbcourse setup --dev $(if $(TORCH),--torch $(TORCH))
@@ -59,6 +61,13 @@ tensorboard: $(STAMP) ## serve runs/ on http://127.0.0.1:6006 (PORT=n to change)
 lessons: $(STAMP) ## rebuild lessons/ from solutions/ (refuses to overwrite hand edits; FORCE=1 keeps them as .bak)
 	$(PY) -m tbcourse.authoring.build $(if $(FORCE),--force)
 
+catalogs: $(STAMP) ## extract every message into tbcourse/locale/*/LC_MESSAGES/tbcourse.po, then compile the .mo
+	$(PY) -m tbcourse.authoring.catalogs update
+	$(PY) -m tbcourse.authoring.catalogs compile
+
+translations: $(STAMP) ## list every lesson cell, message and README without a current, faithful Chinese
+	$(PY) -m tbcourse.authoring.translation_check check
+
 notebooks: $(STAMP) ## build lessons/ and solutions/ as Jupyter notebooks, paired with their scripts
 	$(PY) -m tbcourse.grading.notebooks build
 
@@ -68,9 +77,9 @@ figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lesso
 bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
 	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS))
 
-release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers
+release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers (COURSE_LANG=zh: in Chinese)
 	@test -n $(call q,$(DEST)) || { echo "usage: make release DEST=dir (a new or empty folder outside the course)"; exit 2; }
-	$(PY) -m tbcourse.authoring.release $(call q,$(DEST))
+	$(PY) -m tbcourse.authoring.release $(call q,$(DEST)) $(if $(COURSE_LANG),--lang $(call q,$(COURSE_LANG)))
 
 autograder: $(STAMP) ## build dist/autograder.zip for Gradescope: setup.sh, run_autograder, the grader; no answers
 	$(PY) -m tbcourse.platforms.gradescope_bundle build $(if $(BUDGET),--budget $(BUDGET)) \

@@ -14,6 +14,21 @@
 # rerun never stacks a second copy of the same steps. Then `make tensorboard` and open the **Histograms**
 # and **Distributions** tabs.
 
+# %% [markdown] en="604b2bff" lang="zh"
+# # 第 00 课 — 读懂权重和梯度的直方图
+#
+# 第 1 部分以 `add_histogram` 收尾：每个 epoch，为每一层的权重记录一张直方图，为它的梯度也记录一张。
+# 这一课讲的是怎样**读**这些直方图，以及笔记中的一句话：它说得没错，却很容易被反过来理解。你要记录这些
+# 直方图（回顾），把每一层梯度的大小算成一个数，再比较第一层和最后一层——正是这个数，能把梯度消失和一个
+# 只是已经学好了的模型区分开来。
+#
+# 用 `make run LESSON=00` 运行本课（没有 make 时：`.venv/bin/python -m tbcourse run --lesson 00`，
+# 在 Windows 上：`.venv\Scripts\python -m tbcourse run --lesson 00`）；练习还没做完的演示步骤会打印
+# `skipped:` 和它的 TODO，其余步骤照常运行。每次运行都记录到一个新文件夹
+# `runs/00_gradient_histograms/<date>_<time>/`，在 TensorBoard 中是单独的一次 run，所以以前的运行都保留着，
+# 重新运行也不会把同样的 step 再叠一份。然后 `make tensorboard`，打开 **Histograms** 和
+# **Distributions** 两个标签页。
+
 # %%
 import torch
 import torch.nn as nn
@@ -41,6 +56,22 @@ from tbcourse.kit.paths import FACES, run_dir
 # `<parameter name>_data` and `<parameter name>_grad` (`conv1.weight_grad`, `fc3.weight_data`, …).
 # A parameter that took no part in the last backward pass (frozen with `requires_grad=False`, or
 # unused in `forward`) has `p.grad is None`; there is nothing to log for it.
+
+# %% [markdown] en="505123ee" lang="zh"
+# ## 回顾：add_histogram — 记录直方图（Recap: add_histogram）
+#
+# ```python
+# SummaryWriter.add_histogram(tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None)
+# ```
+#
+# 调用一次就保存一张直方图：`values` 落在每个区间（bin）里的个数，外加它们的 `min`、`max`、
+# 个数、`sum` 和平方和。每个 epoch 都在同一个标签下记录，这些直方图就在 Histograms 标签页里叠成山脊图
+# （每个 step 一片），在 Distributions 标签页里叠成百分位带。
+#
+# 原课程在每个 epoch 之后，把每个参数的值和梯度分别记录在
+# `<parameter name>_data` 和 `<parameter name>_grad` 下（`conv1.weight_grad`、`fc3.weight_data`……）。
+# 没有参与上一次反向传播的参数（用 `requires_grad=False` 冻结了，或在 `forward` 中没用到）
+# 满足 `p.grad is None`；它没有梯度可记录。
 
 # %%
 def log_weights_and_grads(writer, model, epoch):
@@ -86,6 +117,30 @@ def log_weights_and_grads(writer, model, epoch):
 # Two numbers make that comparison without squinting at plots: the L2 norm of each gradient, and
 # the ratio of the first weight's gradient norm to the last one's.
 
+# %% [markdown] en="3c35c31b" lang="zh"
+# ## 看最后一层的 weight_grad — 看最后一层（Reading the last layer's weight_grad）
+#
+# 笔记的原话是：
+#
+# > 看最后一层，如果最后一层的 `weight_grad`，**也是**随 epoch 的增加而慢慢减小到 0，说明 loss 非常小，
+# > 模型训练良好。而，如果最后一层的 `weight_grad` 比较大、不是 0，则说明梯度往回传时发生了梯度消失，
+# > 需具体分析。
+#
+# “也是”指回前面的几层：课程刚刚发现它们的梯度接近 0。这样读，第二句比较的是两端：前面几层的梯度接近 0，
+# 而最后一层的梯度仍然很大，说明梯度从最后一层往回传到第一层的路上变小了。这样理解是对的，本课做的也正是这个比较。
+#
+# 如果撇开前面几层、单独读这句话，它就错了，所以这里给出准确的说法。最后一层的梯度大，本身说明不了
+# 梯度消失：反向传播时最后一层的梯度最先算出，紧挨着 loss，还没有“往回传”过。对于线性的最后一层加交叉熵，
+# 它的权重梯度是 `(softmax(z) - onehot(y))ᵀ · h` 在 batch 上的平均：预测错时大，预测对了就小。
+# 所以单是最后一层的梯度大，只说明 loss 还大；这和笔记第一句说的是同一件事，只是从另一面看。
+#
+# **梯度消失要看另一端。** 梯度往回传时每经过一层，都要乘上这一层的权重和它激活函数的导数。sigmoid 的
+# 导数最大是 0.25，所以经过十个 sigmoid 层之后，信号可能只剩原来的 0.25¹⁰ ≈ 10⁻⁶。症状是**最前面**几层的梯度
+# 比最后一层小好几个数量级：在 TensorBoard 中，第一层的 `0.weight_grad` 是 0 处的一根尖峰，而最后一层的很宽。
+# 所以要比较的是第一层和最后一层，而不是最后一层和零。
+#
+# 不用眯着眼看图，两个数就能完成这个比较：每个梯度的 L2 范数，以及第一个权重与最后一个权重的梯度范数之比。
+
 # %%
 def grad_norms(model):
     """{parameter name: L2 norm of its gradient}, named_parameters() order; no gradient -> left out."""
@@ -121,6 +176,21 @@ def first_to_last_ratio(norms):
 # gradients do on the way back, and a weight's gradient, the product of the two, comes out about
 # the same at both ends; the default biases keep the activations from shrinking much, so the
 # gradients' shrinking shows.
+
+# %% [markdown] en="5d6cf6f8" lang="zh"
+# 比值接近 1（或 0.1）是健康的；10⁻⁴ 说明前面几层几乎学不动。偏置是故意排除在外的：它们常常初始化为 0，
+# 表现也和权重不同。
+#
+# ## 证据：深层 sigmoid MLP 对比 ReLU MLP（Evidence: a deep sigmoid MLP against a ReLU MLP）
+#
+# 两个形状相同的 MLP，八个隐藏层，每层 64 个单元，各按自己的激活函数所需的方式初始化（sigmoid 用 Xavier，
+# ReLU 用 He/Kaiming，偏置为 0），在同一个随机 batch 上做一次反向传播。
+#
+# 初始化也有影响。PyTorch 对 `nn.Linear` 的默认初始化不是 He 初始化：权重和偏置在 ±1/√fan_in 内均匀分布，
+# 权重对 ReLU 来说太小，信号一层比一层弱。用默认初始化时，同一个 ReLU MLP 第一层的梯度范数比最后一层小
+# 22 到 174 倍（种子 0 到 9；演示会测量它）。这个比值能否显示出梯度的缩小，取决于偏置：同样的默认权重、
+# 偏置设为 0，倍数就停留在 0.3 到 3 之间。没有偏置时，激活值在前向传播中缩小多少，梯度在反向传播中就缩小多少，
+# 而权重的梯度是两者的乘积，在两端大小差不多；默认的偏置让激活值不怎么缩小，梯度的缩小就显现出来了。
 
 # %%
 def deep_mlp(activation, depth=8, width=64, classes=2, seed=0, init="matched"):
@@ -162,6 +232,18 @@ def one_backward_pass(model, width=64, batch=64, seed=0):
 # gradient histograms of one backward pass, under the same tags, so TensorBoard draws them side by
 # side). Last, the demo prints the ReLU MLP's factor under PyTorch's default initialisation, over
 # seeds 0 to 9.
+
+# %% [markdown] en="b6980453" lang="zh"
+# ## 演示：在人脸数据集上训练 LeNet（The demo: LeNet on the faces set）
+#
+# `LeNet(classes=2)` 在课程的小图像数据集上学习区分人脸 / 非人脸（25×25 的灰度图；`ImageFolder` 把它们
+# 作为 RGB 打开，`Resize((32, 32))` 让它们适合 LeNet）。数据集很小，所以一次就载入成两个张量。每个 epoch
+# 结束时，演示计算**整个**训练集 loss 的梯度（而不是最后一个 minibatch 的噪声），并记录直方图；打印出的
+# `fc3.weight` 梯度范数随 loss 一起下降，正如笔记第一句所说。
+#
+# 本课每运行一次，TensorBoard 就显示三个 run：文件夹 `<date>_<time>` 本身（LeNet：每个 epoch 的 loss、
+# 准确率和直方图），以及它的子文件夹 `mlp_sigmoid` 和 `mlp_relu`（一次反向传播的梯度直方图，标签相同，
+# 所以 TensorBoard 把它们并排画出）。最后，演示打印 ReLU MLP 在 PyTorch 默认初始化下、种子 0 到 9 的倍数。
 
 # %%
 def load_split(split):

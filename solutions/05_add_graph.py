@@ -13,6 +13,19 @@
 # never stacks a second graph in the same run. Then `make tensorboard` and open the **Graphs** tab
 # (double-click a box to open it).
 
+# %% [markdown] en="949ff47d" lang="zh"
+# # 第 05 课 — `add_graph()`：模型的计算图
+#
+# 标量、直方图和图像显示的是模型*做了*什么；`add_graph` 显示的是模型*是*什么：一次前向传播中的每一个运算，
+# 按执行它的子模块分组成一个个方框。你要记录 LeNet 和 AlexNet 的计算图，再从事件文件中读回一张计算图，列出
+# 其中包含的子模块——这也正是检查一张计算图是否显示了你所期望内容的办法。
+#
+# 用 `make run LESSON=05` 运行本课（没有 make 时：`.venv/bin/python -m tbcourse run --lesson 05`，
+# 在 Windows 上：`.venv\Scripts\python -m tbcourse run --lesson 05`）；练习还没做完的演示步骤会打印
+# `skipped:` 和它的 TODO，其余步骤照常运行。每次运行都记录到一个新文件夹
+# `runs/05_add_graph/<date>_<time>/`，在 TensorBoard 中是单独的一次 run，所以以前的运行都保留着，重新运行
+# 也不会在同一个 run 中叠上第二张计算图。然后 `make tensorboard`，打开 **Graphs** 标签页（双击方框可以展开它）。
+
 # %%
 import re
 import warnings
@@ -80,6 +93,52 @@ from tbcourse.kit.paths import run_dir
 # message. A real tracing problem (a `TracerWarning`, or a `RuntimeError` when the model cannot
 # be traced) still comes through.
 
+# %% [markdown] en="c71fed15" lang="zh"
+# ## 5. add_graph() — 可视化模型计算图
+#
+# 笔记给出的函数签名是
+#
+# ```python
+# add_graph(input_to_model=None, verbose=False)
+# ```
+#
+# 它漏掉了最重要的参数。今天的函数签名（torch 2.x）是
+#
+# ```python
+# SummaryWriter.add_graph(model, input_to_model=None, verbose=False, use_strict_trace=True)
+# ```
+#
+# - `model` — 模型，一个 `nn.Module`。
+# - `input_to_model` — 送进模型的一个输入：一个张量，或者对有多个输入的模型，一个由张量组成的元组。
+#   只有它的形状和 dtype 有用；随机值就可以。笔记把它称作“输出给模型的数据”：这是笔误，“输出”应为“输入”
+#   （input）。它是送*进*模型的东西，计算图的 `input/` 节点具有它的形状。
+# - `verbose` — 是否把追踪得到的计算图打印到控制台（是否打印计算图结构信息）；`False` 什么也不打印。
+# - `use_strict_trace` — 作为 `strict` 传给追踪器；当 `forward` 返回列表或 dict 时，把它设为 `False`。
+#
+# ### 它怎样工作，以及你会看到的警告（How it works, and the warning you will see）
+#
+# `add_graph` 并不读你的代码。它把模型置于 eval 模式，通过 `torch.jit.trace` 运行**一次前向传播**，后者记录
+# 实际发生的每一个张量运算，再把这份记录变成 TensorBoard 的 `GraphDef`。由此可知：
+#
+# - 只有运行过的部分才会画出来：`forward` 从未调用的子模块不在计算图中，Python 的 `if` 被固定成示例输入所走的那个分支。
+# - 每个运算都以它的**作用域**（scope）命名，即它发生时正在运行的模块链：`LeNet/Conv2d[conv1]/input.1` 是
+#   一个 `LeNet` 里、一个 `nn.Conv2d` 即 `conv1` 里的运算。`forward` 中的函数式调用（`F.relu`、`F.max_pool2d`）
+#   属于发出这些调用的 `forward` 所在的模块：`LeNet/input.3`。参数出现在拥有它们的模块之下
+#   （`LeNet/Conv2d[conv1]/weight/weight.5`）。
+#
+# `torch.jit` 正在被淘汰。在已安装的 torch（2.14）上，每次调用 `add_graph` 都会打印两条警告，一条来自
+# `torch.jit.trace`，一条来自它调用的 `torch.jit.trace_method`：
+#
+# ```
+# FutureWarning: `torch.jit.trace` is deprecated. Please switch to `torch.compile` or `torch.export`.
+# FutureWarning: `torch.jit.trace_method` is deprecated. Please switch to `torch.compile` or `torch.export`.
+# ```
+#
+# 这条警告说的是 torch 的发展路线，而不是你的模型：`add_graph` 仍然可用，`torch.utils.tensorboard` 也还没有
+# 替代品。值得知道它要来了（将来的 torch 可能去掉 `add_graph`，课程自己的测试会告诉你）。读过之后，只屏蔽**这一条
+# 警告**，别的都不要屏蔽：按类别 `FutureWarning` 和消息的开头过滤。真正的追踪问题（一个 `TracerWarning`，
+# 或模型无法追踪时的 `RuntimeError`）仍然会显示出来。
+
 # %%
 @contextmanager
 def quiet_jit_deprecation():
@@ -126,6 +185,33 @@ def log_graph(writer, model, input_size=(1, 3, 32, 32)):
 # `named_modules()` names) and `0` and `0.lin` (names no module has), and so does what
 # `graph_modules` returns.
 
+# %% [markdown] en="9b6ff299" lang="zh"
+# ## 读回一张计算图（Reading a graph back）
+#
+# TensorBoard 的 `EventAccumulator` 读取一个事件文件夹；`.Graph()` 返回保存的 `GraphDef`，它的 `node` 列表中
+# 每个运算、输入或参数各占一项。对 LeNet：
+#
+# ```
+# input/x                              IO Node
+# LeNet/Conv2d[conv1]/weight/weight.5  prim::GetAttr
+# LeNet/Conv2d[conv1]/input.1          aten::_convolution
+# LeNet/input.3                        aten::relu
+# ...
+# output/output.1                      IO Node
+# ```
+#
+# 节点名是它的作用域和一个调试名，用 `/` 连接。第一部分是模型的类名（或
+# `input`/`output`）；之后每个 `Type[name]` 部分是一个子模块，`name` 是它在父模块中的属性名。
+# 所以 `AlexNet/Sequential[features]/Conv2d[0]/input.1` 位于 `features` 中，
+# 也位于 `features.0` 中——与 `model.named_modules()` 所用的点号名字相同。
+#
+# `nn.Identity` 不执行任何运算，也不持有参数，所以它根本不在计算图中。只被迭代、从未被调用的容器
+# （`nn.ModuleList`、`nn.ModuleDict`）会以两种方式出现。在这种循环中被调用的各项，其**运算**的作用域里没有
+# 这个列表的名字：`Net/Block[0]/Linear[lin]/…`。而它们的**参数**节点以追踪时取到它们所经过的属性命名，保留了
+# 这个名字：`Net/ModuleList[blocks]/Block[0]/Linear[lin]/weight/weight.1`。
+# 所以对这样的模型，计算图的作用域中既有 `blocks.0` 和 `blocks.0.lin`（即
+# `named_modules()` 的名字），也有 `0` 和 `0.lin`（没有哪个模块叫这个名字），`graph_modules` 的返回值也是如此。
+
 # %%
 def graph_modules(logdir):
     """The dotted names of the submodules that appear in the node scopes of the graph under `logdir`."""
@@ -153,6 +239,14 @@ def graph_modules(logdir):
 # subfolder `alexnet`; TensorBoard's Graphs tab switches between them. It prints whether the
 # submodules found in each graph are those of `named_modules()`, and shows what `verbose=True` prints
 # for a two-layer model (run `tiny_mlp`).
+
+# %% [markdown] en="aac9154b" lang="zh"
+# ## 运行（Run it）
+#
+# 演示记录 LeNet 的计算图和 AlexNet 的计算图（随机权重：计算图与权重无关），
+# 各在自己的 run 中（一个 run 含一张计算图）：LeNet 的在该次运行的文件夹中，AlexNet 的在它的子文件夹
+# `alexnet` 中；在 TensorBoard 的 Graphs 标签页中可以在两者之间切换。它打印每张计算图中找到的子模块是否就是
+# `named_modules()` 的那些，并展示 `verbose=True` 对一个两层模型打印的内容（运行 `tiny_mlp`）。
 
 # %%
 if __name__ == "__main__":

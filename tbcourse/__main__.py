@@ -8,6 +8,7 @@
     python -m tbcourse progress                               every exercise, done or to do, with points
     python -m tbcourse notebooks [--work lessons]             a Jupyter notebook beside every lesson
     python -m tbcourse tensorboard [--port 6006]              look at runs/ in TensorBoard
+    python -m tbcourse --lang zh <command>                    messages in Chinese (en: English; also COURSE_LANG)
 
 Run with any Python 3.10 or newer once the course is set up: every command but setup and hint runs itself
 again in the course's .venv. Nothing here needs make, a shell or fork.
@@ -24,6 +25,7 @@ import venv
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises
+from tbcourse.i18n import LANG_ENV, LANGUAGES, _, use
 from tbcourse.settings import (HINTS_SEEN, LESSONS, ROOT, TESTED_PINS, TORCH_CPU_INDEX, VENV, VENV_STAMP, Settings,
                                lesson_names, venv_python)
 
@@ -34,14 +36,14 @@ def run(work: Path, lesson: str | None) -> int:
     """Run each lesson of ``work`` (or the one numbered ``lesson``) as a script, in course order."""
     names = [name for name in lesson_names(work) if lesson is None or name[:2] == lesson[:2]]
     if not names:
-        print(f"error: no lesson {lesson or ''} in {work}", file=sys.stderr)
+        print(_("error: no lesson {lesson} in {work}").format(lesson=lesson or "", work=work), file=sys.stderr)
         return 2
     for name in names:
         print(f"== {work.name}/{name}.py", flush=True)
         code = subprocess.call([sys.executable, str(work / f"{name}.py")])
         if code:
             return code
-    print("\nLogs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:6006")
+    print("\n" + _("Logs are in runs/. Look at them: make tensorboard, then open http://127.0.0.1:6006"))
     return 0
 
 
@@ -58,9 +60,9 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
     ``reset`` forgets the levels seen, of ``exercise`` or of every exercise. Pure Python: no make, no shell."""
     manifest = exercises()
     if exercise not in manifest and not (reset and exercise is None):
-        which = f"no exercise {exercise!r}." if exercise else "which exercise?"
-        print(f"error: {which} An exercise id is NN.k, as on the scorecard: {id_ranges(manifest)} "
-              f"(e.g. python -m tbcourse hint 02.3)", file=sys.stderr)
+        which = _("no exercise {exercise!r}.").format(exercise=exercise) if exercise else _("which exercise?")
+        print(_("error: {which} An exercise id is NN.k, as on the scorecard: {ids} (e.g. python -m tbcourse hint "
+                "02.3)").format(which=which, ids=id_ranges(manifest)), file=sys.stderr)
         return 2
     try:
         seen = json.loads(seen_file.read_text(encoding="utf-8"))
@@ -68,15 +70,18 @@ def hint(exercise: str | None, reset: bool, seen_file: Path) -> int:
         seen = {}
     if reset:
         seen = {ex: n for ex, n in seen.items() if exercise not in (None, ex)}
-        print(f"Forgot the hints seen of {exercise or 'every exercise'}: the next one starts at level 1.")
+        print((_("Forgot the hints seen of {exercise}: the next one starts at level 1.") if exercise else
+               _("Forgot the hints seen of every exercise: the next one starts at level 1.")).format(exercise=exercise))
     else:
         levels = manifest[exercise].hints
         level = min(seen.get(exercise, 0) + 1, len(levels))
         seen[exercise] = level
-        print(f"{exercise} {manifest[exercise].function}(), hint {level} of {len(levels)}:")
-        print(textwrap.fill(levels[level - 1], width=100, initial_indent="  ", subsequent_indent="  "))
-        print(f"That is the last hint for {exercise}: it repeats from now on." if level == len(levels) else
-              f"Still stuck? The same command gives hint {level + 1} of {len(levels)}.")
+        print(_("{exercise} {function}(), hint {level} of {levels}:").format(
+            exercise=exercise, function=manifest[exercise].function, level=level, levels=len(levels)))
+        print(textwrap.fill(_(levels[level - 1]), width=100, initial_indent="  ", subsequent_indent="  "))
+        print(_("That is the last hint for {exercise}: it repeats from now on.").format(exercise=exercise)
+              if level == len(levels) else _("Still stuck? The same command gives hint {next} of {levels}.").format(
+                  next=level + 1, levels=len(levels)))
     seen_file.parent.mkdir(parents=True, exist_ok=True)
     seen_file.write_text(json.dumps(seen, indent=2) + "\n", encoding="utf-8")
     return 0
@@ -100,31 +105,35 @@ def torch_first(choice: str, system: str, nvidia: bool) -> list[str]:
 def setup(dev: bool, torch: str = "auto") -> int:
     """Make the course's .venv with this Python and install what the lessons and the grader need."""
     if sys.version_info < (3, 10):
-        print(f"error: the course needs Python 3.10 or newer (this is {sys.version.split()[0]}); on Windows, "
-              "py -3.11 -m tbcourse setup", file=sys.stderr)
+        print(_("error: the course needs Python 3.10 or newer (this is {version}); on Windows, py -3.11 -m tbcourse "
+                "setup").format(version=sys.version.split()[0]), file=sys.stderr)
         return 2
     if not venv_python().exists():
-        print(f"making {VENV} ...", flush=True)
+        print(_("making {venv} ...").format(venv=VENV), flush=True)
         venv.create(VENV, with_pip=True)
     needs = ["-r", str(ROOT / "requirements.txt")]
     if dev and (ROOT / "requirements-dev.txt").exists():
         needs += ["-r", str(ROOT / "requirements-dev.txt")]
     cpu = torch_first(torch, platform.system(), nvidia_driver())
     if cpu:
-        print(f"installing torch's CPU-only wheels from {TORCH_CPU_INDEX} (no GPU driver here; --torch pypi: PyPI's)")
+        print(_("installing torch's CPU-only wheels from {index} (no GPU driver here; --torch pypi: PyPI's)").format(
+            index=TORCH_CPU_INDEX))
     steps = [["install", "--upgrade", "pip"], *([cpu] if cpu else []), ["install", *needs],
              ["install", "--no-deps", "-e", str(ROOT)]]
     for step in steps:
         code = subprocess.call([str(venv_python()), "-m", "pip", "--disable-pip-version-check", *step])
         if code and step is cpu and torch == "auto":  # the index out of reach (offline, a mirror only): PyPI's
-            print(f"could not install from {TORCH_CPU_INDEX}; torch comes from PyPI instead (--torch pypi)")
+            print(_("could not install from {index}; torch comes from PyPI instead (--torch pypi)").format(
+                index=TORCH_CPU_INDEX))
             continue
         if code:
-            print(f"error: pip {' '.join(step[:2])} failed (exit code {code}); see its output above", file=sys.stderr)
+            print(_("error: pip {step} failed (exit code {code}); see its output above").format(
+                step=" ".join(step[:2]), code=code), file=sys.stderr)
             return code
     VENV_STAMP.touch()  # make's targets then find the venv built, as `make setup` leaves it
     launcher = "py -3.11" if os.name == "nt" else "python3"  # as the README's table says it
-    print(f"the course is set up in {VENV}. Next: {launcher} -m tbcourse test (or watch, while you work)")
+    print(_("the course is set up in {venv}. Next: {launcher} -m tbcourse test (or watch, while you work)").format(
+        venv=VENV, launcher=launcher))
     return 0
 
 
@@ -141,34 +150,50 @@ def tensorboard(port: int) -> int:
         return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tbcourse", description=__doc__.splitlines()[0])
+def command_line() -> argparse.ArgumentParser:
+    """The commands and their options, described in the language in force."""
+    parser = argparse.ArgumentParser(prog="python -m tbcourse",
+                                     description=_("the course's commands, the same on Windows, macOS and Linux"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_(
+        "the language of messages (default: {env}, else the language of the release, else the system's)").format(
+        env=LANG_ENV))
     commands = parser.add_subparsers(dest="command", required=True)
-    p_run = commands.add_parser("run", help="run lessons as scripts, logging to runs/NN_topic/")
-    p_run.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
-    p_run.add_argument("--lesson", help="only this lesson, e.g. 01")
-    p_setup = commands.add_parser("setup", help="make .venv and install what the course needs")
-    p_setup.add_argument("--dev", action="store_true", help="also what the course's own checks need (authors)")
+    p_run = commands.add_parser("run", help=_("run lessons as scripts, logging to runs/NN_topic/"))
+    p_run.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson scripts (default: lessons/)"))
+    p_run.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
+    p_setup = commands.add_parser("setup", help=_("make .venv and install what the course needs"))
+    p_setup.add_argument("--dev", action="store_true", help=_("also what the course's own checks need (authors)"))
     p_setup.add_argument("--torch", choices=["auto", "cpu", "pypi"], default="auto",
-                         help="where torch comes from: auto (Linux without an NVIDIA driver: torch's CPU-only "
-                              "index; else PyPI), cpu (that index), pypi (PyPI's default, with CUDA on Linux)")
-    for name, helps in (("test", "grade lessons: a scorecard and reports/grade.json"),
-                        ("watch", "regrade a lesson each time it is saved (Ctrl-C to stop)")):
+                         help=_("where torch comes from: auto (Linux without an NVIDIA driver: torch's CPU-only index; "
+                                "else PyPI), cpu (that index), pypi (PyPI's default, with CUDA on Linux)"))
+    for name, helps in (("test", _("grade lessons: a scorecard and reports/grade.json")),
+                        ("watch", _("regrade a lesson each time it is saved (Ctrl-C to stop)"))):
         sub = commands.add_parser(name, help=helps)
-        sub.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson files (default: lessons/)")
-        sub.add_argument("--lesson", help="only this lesson, e.g. 01")
-        sub.add_argument("--start-method", choices=["fork", "spawn"], help="how student code is started "
-                         "(default: fork on Linux, spawn elsewhere; also COURSE_START_METHOD)")
-    commands.add_parser("progress", help="every exercise, done or to do, with points")
-    p_notebooks = commands.add_parser("notebooks", help="write NN_topic.ipynb beside every lesson, paired with it")
-    p_notebooks.add_argument("--work", type=Path, default=LESSONS, help="folder of lesson scripts (default: lessons/)")
-    p_board = commands.add_parser("tensorboard", help="serve runs/ on http://127.0.0.1:6006")
+        sub.add_argument("--work", type=Path, default=LESSONS, help=_("folder of lesson files (default: lessons/)"))
+        sub.add_argument("--lesson", help=_("only this lesson, e.g. 01"))
+        sub.add_argument("--start-method", choices=["fork", "spawn"], help=_(
+            "how student code is started (default: fork on Linux, spawn elsewhere; also COURSE_START_METHOD)"))
+    commands.add_parser("progress", help=_("every exercise, done or to do, with points"))
+    p_notebooks = commands.add_parser("notebooks", help=_("write NN_topic.ipynb beside every lesson, paired with it"))
+    p_notebooks.add_argument("--work", type=Path, default=LESSONS,
+                             help=_("folder of lesson scripts (default: lessons/)"))
+    p_board = commands.add_parser("tensorboard", help=_("serve runs/ on http://127.0.0.1:6006"))
     p_board.add_argument("--port", type=int, default=TENSORBOARD_PORT)
-    p_hint = commands.add_parser("hint", help="the next hint for an exercise, one level more each time")
-    p_hint.add_argument("exercise", nargs="?", help="the exercise's id, e.g. 02.3")
-    p_hint.add_argument("--reset", action="store_true", help="forget the hints seen (of the exercise, if named)")
+    p_hint = commands.add_parser("hint", help=_("the next hint for an exercise, one level more each time"))
+    p_hint.add_argument("exercise", nargs="?", help=_("the exercise's id, e.g. 02.3"))
+    p_hint.add_argument("--reset", action="store_true", help=_("forget the hints seen (of the exercise, if named)"))
     p_hint.add_argument("--seen", type=Path, default=HINTS_SEEN,
-                        help=f"the file that remembers the hints seen (default: {HINTS_SEEN})")
+                        help=_("the file that remembers the hints seen (default: {path})").format(path=HINTS_SEEN))
+    return parser
+
+
+def main(argv=None) -> int:
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--lang", choices=LANGUAGES)
+    lang = first.parse_known_args(argv)[0].lang
+    if lang:
+        use(lang)  # before anything speaks, --help included; the processes started from here inherit it
+    parser = command_line()
     args = parser.parse_args(argv)
     if args.command == "setup":
         return setup(args.dev, args.torch)

@@ -10,8 +10,14 @@ The build replaces each marked region, markers included, with one line at the ma
 ``raise NotImplementedError("TODO(01.2): predict the stored pixels ...")``, ends the lesson with its
 "Check your work" cell (``CHECK_CELL``: no lesson source carries one by hand), and writes the result to
 ``lessons/NN_topic.py``. Usage: ``python -m tbcourse.authoring.build`` writes; ``--check`` only compares.
+
+``lessons/`` is English. A lesson built in another language (``lesson_text(..., lang="zh")``, as ``make release
+COURSE_LANG=zh`` does) takes the translation of each markdown cell from beside it in the source
+(``tbcourse.authoring.translations``) and the translation of each TODO and of the check cell's text from the
+message catalog (``tbcourse/locale/``, ``tbcourse.authoring.catalogs``); code, names and ids stay as they are.
 """
 import argparse
+import gettext
 import hashlib
 import json
 import re
@@ -20,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from tbcourse.authoring.translations import Untranslated, in_language
+from tbcourse.i18n import DOMAIN, LOCALE_DIR, N_
 from tbcourse.settings import LESSONS, SOLUTIONS, lesson_names
 
 BUILD_RECORD = ".build.json"  # in lessons/: the SHA-256 of each lesson as the build last wrote it
@@ -27,15 +35,13 @@ BUILD_RECORD = ".build.json"  # in lessons/: the SHA-256 of each lesson as the b
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<id>\d\d\.\d+): (?P<task>\S.*?)\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION")
-CHECK_CELL = """
-# %% [markdown]
-# ## Check your work
-#
-# In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
-# it copies the notebook's code into its script, `{lesson}.py` beside it (the file the grader
-# reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
-# use `make test LESSON={number}` there.
+CHECK_TEXT = N_("""## Check your work
 
+In Jupyter, save the notebook (Ctrl+S), then run the cell below, even while cells above still fail:
+it copies the notebook's code into its script, `{lesson}.py` beside it (the file the grader
+reads), and prints this lesson's part of the scorecard. Run as a script, the cell does nothing:
+use `make test LESSON={number}` there.""")
+CHECK_CODE = """
 # %%
 import sys
 
@@ -50,16 +56,21 @@ class MarkerError(ValueError):
     """Solution markers that do not pair up."""
 
 
-def strip_solutions(source: str, filename: str = "<source>") -> str:
-    """The student version of one solution file's text."""
-    out, open_at = [], None
+def strip_solutions(source: str, filename: str = "<source>", translate=None) -> str:
+    """The student version of one solution file's text; ``translate`` gives each TODO's task in the lesson's
+    language (None where it has no translation)."""
+    out, open_at, untranslated = [], None, []
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         begin, end = BEGIN.match(line), END.match(line)
         if begin:
             if open_at is not None:
                 raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the one opened at line {open_at}")
             open_at = number
-            todo = f"TODO({begin['id']}): {begin['task']}"
+            task = translate(begin["task"]) if translate else begin["task"]
+            if task is None:
+                untranslated.append(f"{filename}:{number}: TODO {begin['id']} {begin['task']!r} has no translation "
+                                    "in the catalog")
+            todo = f"TODO({begin['id']}): {task}"
             out.append(f"{begin['indent']}raise NotImplementedError({todo!r})\n")
         elif end:
             if open_at is None:
@@ -71,6 +82,8 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
             out.append(line)
     if open_at is not None:
         raise MarkerError(f"{filename}:{open_at}: BEGIN SOLUTION is never closed")
+    if untranslated:
+        raise Untranslated("\n".join(untranslated))
     return "".join(out)
 
 
@@ -79,9 +92,55 @@ def exercise_ids(source: str) -> list[str]:
     return [m["id"] for m in map(BEGIN.match, source.splitlines()) if m]
 
 
-def lesson_text(source: str, lesson: str, filename: str = "<source>") -> str:
-    """The student lesson of one solution file: its answers stripped, its check cell appended."""
-    return strip_solutions(source, filename) + CHECK_CELL.format(lesson=lesson, number=lesson[:2])
+def catalog_translator(lang: str):
+    """The translation of a message into ``lang`` from the compiled catalog, or None where it has none."""
+    if lang == "en":
+        return lambda message: message
+    catalog = gettext.translation(DOMAIN, LOCALE_DIR, [lang])  # a copy of its own, to add the fallback to
+    catalog.add_fallback(_Missing())
+
+    def translate(message: str) -> str | None:
+        try:
+            return catalog.gettext(message)
+        except _Untranslated:
+            return None
+    return translate
+
+
+class _Untranslated(LookupError):
+    pass
+
+
+class _Missing(gettext.NullTranslations):
+    """The fallback of a catalog asked for a message it lacks (one translated as itself is not lacking)."""
+
+    def gettext(self, message):
+        raise _Untranslated(message)
+
+
+def check_cell(lesson: str, translate=lambda message: message) -> str:
+    """The lesson's last cell: how to check one's work from a notebook."""
+    text = (translate(CHECK_TEXT) or CHECK_TEXT).format(lesson=lesson, number=lesson[:2])
+    markdown = "".join(f"# {line}\n" if line else "#\n" for line in text.splitlines())
+    return f"\n# %% [markdown]\n{markdown}{CHECK_CODE.format(lesson=lesson)}"
+
+
+def lesson_text(source: str, lesson: str, filename: str = "<source>", lang: str = "en") -> str:
+    """The student lesson of one solution file in ``lang``: its answers stripped, its check cell appended.
+    Raises Untranslated, naming each, when a cell or TODO has no current translation into ``lang``."""
+    translate = catalog_translator(lang)
+    problems = []
+    try:
+        source = in_language(source, lang, filename)
+    except Untranslated as err:
+        problems.append(str(err))
+    try:
+        student = strip_solutions(source, filename, None if lang == "en" else translate)
+    except Untranslated as err:
+        problems.append(str(err))
+    if problems:
+        raise Untranslated("\n".join(problems))
+    return student + check_cell(lesson, translate)
 
 
 class EditedLessons(RuntimeError):

@@ -22,6 +22,7 @@ from tbcourse.grading import progress
 from tbcourse.grading.checker import Checker
 from tbcourse.grading.manifest import exercises, hidden_checks
 from tbcourse.grading.notebooks import sync
+from tbcourse.i18n import LANGUAGES, _, ljust, ngettext, use, width
 from tbcourse.runner import api
 from tbcourse.settings import (ENV, GRADED_TESTS, PROGRESS, REPORTS, ROOT, START_METHODS, Settings, graded_test_files,
                                hidden_test_files)
@@ -57,7 +58,8 @@ def test_files(lesson: str | None) -> list[Path]:
     """The public checks of ``lesson`` (or of all), and the hidden ones where they are."""
     files = graded_test_files(lesson) + hidden_test_files(lesson)
     if not files:
-        raise GradingError(f"no graded tests for lesson {lesson!r} in {GRADED_TESTS.relative_to(ROOT)}")
+        raise GradingError(_("no graded tests for lesson {lesson!r} in {folder}").format(
+            lesson=lesson, folder=GRADED_TESTS.relative_to(ROOT)))
     return files
 
 
@@ -92,8 +94,9 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
             except subprocess.TimeoutExpired:
                 code = None
         finished = code in (0, 1)  # all passed, or some failed: anything else is the grader's end
-        death = (f"the grading process ended early (exit code {code}); see {log.name}" if code is not None else
-                 f"grading stopped after {seconds:.0f} s, or its process died; see {log.name}")
+        death = (_("the grading process ended early (exit code {code}); see {log}").format(code=code, log=log.name)
+                 if code is not None else _("grading stopped after {seconds} s, or its process died; see {log}").format(
+                     seconds=f"{seconds:.0f}", log=log.name))
         return read_record(record_path, finished, death, log.name)
 
 
@@ -118,7 +121,7 @@ def read_record(record_path: Path, finished: bool, death: str, log_name: str) ->
         elif rec["event"] == "result":
             tests[rec["test"]].update(passed=rec["passed"], message=rec["message"])
     if not tests:
-        raise GradingError(f"the graded tests could not be collected; see {log_name}")
+        raise GradingError(_("the graded tests could not be collected; see {log}").format(log=log_name))
     finished &= all("passed" in rec for rec in tests.values())
     for rec in tests.values():  # student code runs in processes of its own, so this is the grader's failure
         rec.setdefault("passed", False)
@@ -138,7 +141,7 @@ def score(tests: dict) -> dict[str, Result]:
             entry["passed"] = False
             entry["message"] = entry["message"] or rec["message"]
     results = {}
-    for (exercise, _), entry in sorted(functions.items()):
+    for (exercise, _function), entry in sorted(functions.items()):
         info = manifest[exercise]
         res = results.setdefault(exercise, Result(info.lesson, info.function, 0, 0, True, "", ""))
         res.max += entry["points"]
@@ -154,7 +157,7 @@ def score(tests: dict) -> dict[str, Result]:
     hinted = set()
     for exercise, res in results.items():
         if not res.passed and res.lesson not in hinted:
-            res.hint = manifest[exercise].hints[0]
+            res.hint = _(manifest[exercise].hints[0])
             hinted.add(res.lesson)
     return results
 
@@ -162,28 +165,31 @@ def score(tests: dict) -> dict[str, Result]:
 def scorecard(results: dict[str, dict]) -> str:
     """The table a student reads: one row per exercise, the reason under each failure, and the hint
     ``score`` chose (one per lesson) with the command that gives the next."""
-    header = ("lesson", "exercise", "function", "points", "result")
-    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}", "pass" if r["passed"] else "FAIL")
-            for ex, r in results.items()]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    header = (_("lesson"), _("exercise"), _("function"), _("points"), _("result"))
+    rows = [(r["lesson"], ex, r["function"] + "()", f"{r['points']}/{r['max']}",
+             _("pass") if r["passed"] else _("FAIL")) for ex, r in results.items()]
+    widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths[-1] = max(widths[-1], 2 + max((width(row[-1]) for row in rows), default=0))  # a gap before the reason
     indent = " " * (sum(widths) + 2 * len(widths))
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
+    lines = ["  ".join(ljust(cell, w) for cell, w in zip(header, widths)), "-" * (len(indent) + 40)]
     for row, (ex, result) in zip(rows, results.items()):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + result["message"])
+        lines.append("  ".join(ljust(cell, w) for cell, w in zip(row, widths)) + result["message"])
         if result["hint"]:
-            lines.append(f"{indent}hint: {result['hint']} (step by step: python -m tbcourse hint {ex})")
+            lines.append(indent + _("hint: {hint} (step by step: python -m tbcourse hint {exercise})").format(
+                hint=result["hint"], exercise=ex))
         if result.get("hidden_later"):
-            lines.append(f"{indent}+ {plural(result['hidden_later'], 'hidden check')} "
-                         f"({plural(result['hidden_later_points'], 'point')}), run when your instructor grades")
+            lines.append(indent + _("+ {checks} ({points}), run when your instructor grades").format(
+                checks=ngettext("{n} hidden check", "{n} hidden checks", result["hidden_later"]).format(
+                    n=result["hidden_later"]),
+                points=ngettext("{n} point", "{n} points", result["hidden_later_points"]).format(
+                    n=result["hidden_later_points"])))
     total, best = sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values())
     later = sum(r.get("hidden_later_points", 0) for r in results.values())
-    lines += ["-" * (len(indent) + 40), f"total: {total}/{best} points"
-              + (f", and {plural(later, 'point')} of hidden checks when your instructor grades" if later else "")]
+    lines += ["-" * (len(indent) + 40), _("total: {total}/{best} points").format(total=total, best=best)
+              + (ngettext(", and {n} point of hidden checks when your instructor grades",
+                          ", and {n} points of hidden checks when your instructor grades", later).format(n=later)
+                 if later else "")]
     return "\n".join(lines)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def grade_folder(work: Path, log: Path, lesson: str | None = None, call_seconds: float = CALL_SECONDS,
@@ -210,31 +216,36 @@ def main(argv=None) -> int:
     parser.add_argument("--start-method", choices=START_METHODS[:2],
                         help="how student code is started: fork (Linux's default) or spawn (elsewhere)")
     parser.add_argument("--boundary", action="store_true", help="run student code inside bubblewrap, as make grade does")
+    parser.add_argument("--lang", choices=LANGUAGES, help="the language of the scorecard (default: COURSE_LANG, "
+                        "else the system's)")
     args = parser.parse_args(argv)
+    if args.lang:
+        use(args.lang)
     work, report = Path(args.work).resolve(), Path(args.report)
     if not work.is_dir():
-        print(f"error: {work} is not a folder", file=sys.stderr)
+        print(_("error: {path} is not a folder").format(path=work), file=sys.stderr)
         return 2
     if args.boundary:
         try:
             api.check("bwrap")
         except api.BoundaryMissing as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(_("error: {reason}").format(reason=err), file=sys.stderr)
             return 2
     env = {ENV["start_method"]: args.start_method} if args.start_method else {}
-    how = "inside bubblewrap" if args.boundary else \
-        f"in processes of its own ({args.start_method or Settings().method}), not in a sandbox: fine for your own work"
-    print(f"grading {work} (student code runs {how}) ...", flush=True)
+    how = _("student code runs inside bubblewrap") if args.boundary else \
+        _("student code runs in processes of its own ({method}), not in a sandbox: fine for your own work").format(
+            method=args.start_method or Settings().method)
+    print(_("grading {work} ({how}) ...").format(work=work, how=how), flush=True)
     log = report.with_suffix(".log")
     try:
         content = grade_folder(work, log, args.lesson, args.timeout, env, "bwrap" if args.boundary else None)
     except GradingError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {reason}").format(reason=err), file=sys.stderr)
         return 2
     report.write_text(json.dumps(content, indent=2) + "\n")
     progress.record(content["exercises"], work, report.parent / PROGRESS.name)  # make progress reads it
     print("".join(f"{line}\n" for line in content["synced"]) + scorecard(content["exercises"]))
-    print(f"report: {report}; the tests' own output: {log}")
+    print(_("report: {report}; the tests' own output: {log}").format(report=report, log=log))
     return 0 if content["total"] == content["max"] else 1
 
 

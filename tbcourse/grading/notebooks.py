@@ -33,26 +33,29 @@ from pathlib import Path
 import jupytext
 from jupytext.combine import combine_inputs_with_outputs
 
+from tbcourse.i18n import _
 from tbcourse.settings import LESSON_GLOB, LESSONS, SOLUTIONS
 
 FORMATS = "ipynb,py:percent"
 STATE = ".notebook-sync.json"
 MAX_STATE_BYTES = 64 * 2**10  # a digest per lesson: a bigger record is no record of ours
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# Of a cell's metadata, only the marks of a translation (tbcourse.authoring.translations) go into the script.
+CELL_METADATA = "lang,en,-all"
 
 
 def to_notebook(script: str):
     """The notebook of a percent script: its cells, no outputs, paired with it, on the python3 kernel."""
     nb = jupytext.reads(script, fmt="py:percent")
-    nb.metadata["jupytext"].update(formats=FORMATS, notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    nb.metadata["jupytext"].update(formats=FORMATS, notebook_metadata_filter="-all", cell_metadata_filter=CELL_METADATA)
     nb.metadata["kernelspec"] = dict(KERNEL)
     return nb
 
 
 def to_script(nb) -> str:
     """The percent script of a notebook: its code and markdown only (sets jupytext's filters so that the
-    script gets no header and no cell metadata, whatever Jupyter stored in the notebook)."""
-    nb.metadata.setdefault("jupytext", {}).update(notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    script gets no header and no cell metadata but a translation's marks, whatever Jupyter stored in the notebook)."""
+    nb.metadata.setdefault("jupytext", {}).update(notebook_metadata_filter="-all", cell_metadata_filter=CELL_METADATA)
     return jupytext.writes(nb, fmt="py:percent")
 
 
@@ -92,12 +95,14 @@ def sync(work_dir) -> list[str]:
     for notebook in sorted(folder.glob(f"{LESSON_GLOB}.ipynb")):
         script, lesson = notebook.with_suffix(".py"), notebook.stem
         if notebook.is_symlink() or script.is_symlink():
-            said.append(f"{notebook.name} or {script.name} is a symbolic link: not synced; graded {script.name} as it is")
+            said.append(_("{notebook} or {script} is a symbolic link: not synced; graded {script} as it is").format(
+                notebook=notebook.name, script=script.name))
             continue
         try:
             wanted = to_script(jupytext.read(notebook, fmt="ipynb"))
         except Exception as err:  # a corrupt notebook must not stop the grade
-            said.append(f"could not read {notebook.name} ({type(err).__name__}: {err}); graded {script.name} as it is")
+            said.append(_("could not read {notebook} ({error}); graded {script} as it is").format(
+                notebook=notebook.name, error=f"{type(err).__name__}: {err}", script=script.name))
             continue
         try:
             current = script.read_text(encoding="utf-8") if script.exists() else None
@@ -118,17 +123,18 @@ def sync(work_dir) -> list[str]:
             continue  # only the script changed: it is what the grader reads
         script_edited = current is not None and _sha(current) != base
         if script_edited and script.stat().st_mtime >= notebook.stat().st_mtime:
-            said.append(f"{notebook.name} has edits that {script.name} lacks, but the script was edited later: "
-                        f"graded the script. Copy the notebook's edits into it, or delete one of the two")
+            said.append(_("{notebook} has edits that {script} lacks, but the script was edited later: graded the "
+                          "script. Copy the notebook's edits into it, or delete one of the two").format(
+                notebook=notebook.name, script=script.name))
             continue
         note = ""
         if script_edited:
             backup = script.with_name(f"{script.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
             write_text(backup, current)
-            note = f" (the script's own text is kept in {backup.name})"
+            note = _(" (the script's own text is kept in {backup})").format(backup=backup.name)
         write_text(script, wanted)
         state[lesson] = _sha(wanted)
-        said.append(f"synced {script.name} from {notebook.name}{note}")
+        said.append(_("synced {script} from {notebook}").format(script=script.name, notebook=notebook.name) + note)
     if state and not (folder / STATE).is_symlink():
         _save_state(folder, state)
     return said

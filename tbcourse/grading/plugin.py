@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tbcourse.i18n import _
 from tbcourse.runner import api
 from tbcourse.settings import HIDDEN_TESTS, Settings, lesson_of_test
 
@@ -91,12 +92,18 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and not hasattr(item, "grade_message"):
-        item.grade_message = reason(call.excinfo) if call.excinfo else "failed"
-        if item.grade_message.startswith(api.TIMED_OUT):
+        item.grade_message = reason(call.excinfo) if call.excinfo else _("failed")
+        if call.excinfo and _timed_out_in(call.excinfo.value, api.TIMED_OUT):
             _timed_out[item.get_closest_marker("exercise").args[0]] = item.grade_message
     if report.when == "teardown":
         message = getattr(item, "grade_message", "")
         _record(event="result", test=item.nodeid, passed=not message, message=message)
+
+
+def _timed_out_in(err, timed_out: str) -> bool:
+    """Whether the test failed for running past the time limit: the sandbox's, or pytest-timeout's own."""
+    text = err.msg if isinstance(err, pytest.fail.Exception) else str(err)
+    return text.startswith((timed_out, "Timeout"))
 
 
 def reason(excinfo) -> str:
@@ -105,9 +112,10 @@ def reason(excinfo) -> str:
     if isinstance(err, pytest.fail.Exception):
         text = err.msg
         if text.startswith("Timeout"):
-            text = f"{api.TIMED_OUT} ({text.split('>')[-1].split()[0]}): an endless loop, or far too slow?"
+            text = _("ran past the time limit ({seconds}): an endless loop, or far too slow?").format(
+                seconds=text.split('>')[-1].split()[0])  # the sandbox's TIMED_OUT, pytest-timeout's time
     elif isinstance(err, NotImplementedError) and str(err).startswith("TODO("):  # a stub's own, not a library's
-        text = f"not done yet: {err}"
+        text = _("not done yet: {todo}").format(todo=err)
     elif isinstance(err, AssertionError):
         text = str(err).split("\nassert ")[0]
     elif isinstance(err, api.StudentError):

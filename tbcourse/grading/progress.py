@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from tbcourse.grading.manifest import exercises, graded_points
+from tbcourse.i18n import _, ljust
 from tbcourse.settings import PROGRESS
 
 
@@ -49,15 +50,16 @@ def report(path: Path = PROGRESS) -> str:
         result = graded.get(ex)
         total += points[ex]
         if result is None:
-            state = "not graded yet"
+            state = _("not graded yet")
         elif result["passed"]:
-            state, done = "done", done + result["points"]
+            state, done = _("done"), done + result["points"]
         else:
-            state = f"to do ({result['points']}/{result['max']}, graded {result['graded']})"
-        lines.append(f"  [{'x' if result and result['passed'] else ' '}] {ex}  {info.function + '()':<26}"
-                     f"{points[ex]:>2} points  {state}")
+            state = _("to do ({points}/{max}, graded {graded})").format(**result)
+        lines.append(f"  [{'x' if result and result['passed'] else ' '}] {ex}  {ljust(info.function + '()', 26)}"
+                     + _("{points:>2} points").format(points=points[ex]) + f"  {state}")
     todo = next((ex for ex in exercises() if not graded.get(ex, {}).get("passed")), None)
-    lines.append(f"done: {done}/{total} points" + (f"; next: {todo}" if todo else "; every exercise is done"))
+    lines.append(_("done: {done}/{total} points").format(done=done, total=total)
+                 + (_("; next: {exercise}").format(exercise=todo) if todo else _("; every exercise is done")))
     if kept.get("work"):
-        lines.append(f"(graded work: {kept['work']})")
+        lines.append(_("(graded work: {work})").format(work=kept["work"]))
     return "\n".join(lines)

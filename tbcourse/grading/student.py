@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tbcourse.i18n import _
 from tbcourse.runner import api
 from tbcourse.settings import Settings
 
@@ -47,7 +48,8 @@ def lesson_problem(name: str) -> str | None:
 
 
 def _missing(path: Path) -> str:
-    return f"{path.name} is missing from {Settings.from_env().work_label or path.parent}"
+    return _("{file} is missing from {folder}").format(file=path.name,
+                                                       folder=Settings.from_env().work_label or path.parent)
 
 
 def _call(path, function, *args, **kwargs):

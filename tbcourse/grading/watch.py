@@ -20,6 +20,7 @@ import watchfiles
 from tbcourse.grading import grade, progress
 from tbcourse.grading.checker import run_in_process
 from tbcourse.grading.notebooks import sync
+from tbcourse.i18n import _
 from tbcourse.settings import LESSON_NAME, REPORTS, Settings, graded_test_files
 
 
@@ -33,8 +34,9 @@ def grade_lesson(work: Path, lesson: str, log: Path, settings: Settings) -> dict
         targets = [str(path) for path in graded_test_files(lesson)]
         log.write_text("", encoding="utf-8")  # the last grade's output only
         code = run_in_process([*targets, *grade.pytest_options(settings.call_seconds, checks)], env, log)
-        tests, _ = grade.read_record(record, code in (0, 1), f"the tests stopped (pytest exit code {code}); see {log}",
-                                     log.name)
+        tests, _finished = grade.read_record(
+            record, code in (0, 1),
+            _("the tests stopped (pytest exit code {code}); see {log}").format(code=code, log=log), log.name)
     return {ex: vars(result) for ex, result in grade.score(tests).items()}
 
 
@@ -42,7 +44,7 @@ def changed_lessons(changes, work: Path, seen: dict) -> list[str]:
     """The lessons whose script or notebook content changed since last graded (a sync that rewrites the
     script, or an editor that saves twice, does not grade twice)."""
     lessons = []
-    for _, name in changes:
+    for _change, name in changes:
         path = Path(name)
         if path.parent != work or path.suffix not in (".py", ".ipynb") or not LESSON_NAME.match(path.stem):
             continue
@@ -69,11 +71,12 @@ def regrade(work: Path, lesson: str, settings: Settings) -> float:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     progress.record(results, work)
     seconds = time.perf_counter() - start
-    print(f"\n{time.strftime('%H:%M:%S')} {lesson}.py graded in {seconds:.1f} s")
+    print("\n" + _("{time} {lesson}.py graded in {seconds:.1f} s").format(time=time.strftime('%H:%M:%S'), lesson=lesson,
+                                                                         seconds=seconds))
     print(grade.scorecard(results))
     todo = progress.next_exercise(results)
-    print(f"next: {todo} {results[todo]['function']}()" if todo else f"{lesson}: every exercise passes. On to the next "
-          "lesson!", flush=True)
+    print(_("next: {exercise} {function}()").format(exercise=todo, function=results[todo]["function"]) if todo else
+          _("{lesson}: every exercise passes. On to the next lesson!").format(lesson=lesson), flush=True)
     return seconds
 
 
@@ -83,15 +86,15 @@ def watch(work: Path, lesson: str | None, settings: Settings) -> None:
     if lesson:
         name = next((n for n in (p.stem.removeprefix("test_") for p in graded_test_files(lesson))), None)
         if name is None:
-            sys.exit(f"error: no lesson {lesson}")
+            sys.exit(_("error: no lesson {lesson}").format(lesson=lesson))
         changed_lessons([(None, str(work / f"{name}.py"))], work, seen)
         regrade(work, name, settings)
     announced = False
     for changes in watchfiles.watch(work, debounce=50, step=20, recursive=False,
                                     rust_timeout=500, yield_on_timeout=True):
         if not announced:  # the first (empty) yield: the watcher is live, so no save from now on is missed
-            print(f"watching {work} for saved lessons{' (' + lesson + ')' if lesson else ''}; Ctrl-C to stop",
-                  flush=True)
+            print((_("watching {work} for saved lessons ({lesson}); Ctrl-C to stop") if lesson else
+                   _("watching {work} for saved lessons; Ctrl-C to stop")).format(work=work, lesson=lesson), flush=True)
             announced = True
         for name in changed_lessons(changes, work, seen):
             if lesson is None or name[:2] == lesson[:2]:
@@ -102,5 +105,5 @@ def main(work: Path, lesson: str | None, settings: Settings) -> int:
     try:
         watch(work, lesson, settings)
     except KeyboardInterrupt:
-        print("\nstopped watching")
+        print("\n" + _("stopped watching"))
     return 0

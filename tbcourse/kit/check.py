@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from tbcourse.grading.notebooks import sync
+from tbcourse.i18n import _
 from tbcourse.settings import ROOT
 
 
@@ -22,20 +23,23 @@ def check(lesson: str, folder=None) -> int:
     folder = Path(folder or Path.cwd()).resolve()
     notebook, script = folder / f"{lesson}.ipynb", folder / f"{lesson}.py"
     if not script.exists():
-        print(f"{script} does not exist: open the notebook from its lessons folder (where {lesson}.py is)")
+        print(_("{script} does not exist: open the notebook from its lessons folder (where {lesson}.py is)").format(
+            script=script, lesson=lesson))
         return 2
     if notebook.exists():
         saved = time.strftime("%H:%M:%S", time.localtime(notebook.stat().st_mtime))
-        print(f"checking {notebook.name} as saved at {saved} (save the notebook first to check your latest edits)")
+        print(_("checking {notebook} as saved at {time} (save the notebook first to check your latest edits)").format(
+            notebook=notebook.name, time=saved))
     for line in sync(folder):
         print(line)
     with tempfile.TemporaryDirectory() as tmp:  # the report and the tests' log are of no use after this
+        report = Path(tmp) / "grade.json"
         proc = subprocess.run([sys.executable, "-m", "tbcourse.grading.grade", "--work", str(folder), "--lesson",
-                               lesson[:2], "--report", str(Path(tmp) / "grade.json")], cwd=ROOT,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    shown = [line for line in proc.stdout.splitlines(keepends=True) if not line.startswith("report: ")]
+                               lesson[:2], "--report", str(report)], cwd=ROOT,
+                              capture_output=True, text=True, encoding="utf-8", stdin=subprocess.DEVNULL)
+    shown = [line for line in proc.stdout.splitlines(keepends=True) if str(report) not in line]
     print("".join(shown), end="")
     if proc.returncode not in (0, 1):  # 1 is "not full marks"; anything else is the grader failing
-        print(f"the grader failed (exit code {proc.returncode}):\n{proc.stderr[-3000:]}")
+        print(_("the grader failed (exit code {code}):").format(code=proc.returncode) + f"\n{proc.stderr[-3000:]}")
     return proc.returncode
 

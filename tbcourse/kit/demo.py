@@ -1,6 +1,8 @@
 """What a lesson's demo shares: sections that an exercise not done yet skips, without stopping the rest."""
 from contextlib import contextmanager
 
+from tbcourse.i18n import _
+
 
 @contextmanager
 def section():
@@ -11,4 +13,4 @@ def section():
     except NotImplementedError as todo:
         if not str(todo).startswith("TODO("):
             raise
-        print(f"skipped: {todo}", flush=True)
+        print(_("skipped: {todo}").format(todo=todo), flush=True)

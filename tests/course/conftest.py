@@ -40,7 +40,7 @@ def demo_logs(demo_runs):
 # of these fixtures. A test marked @pytest.mark.slow is left out too.
 SLOW_MODULES = {"test_boundary", "test_tensorboard_served", "test_classroom", "test_grading", "test_figures"}
 SLOW_FIXTURES = {"demo_results", "untouched_results", "notebook_results", "graded_class", "grades", "archive",
-                 "linux_grade", "graded"}
+                 "linux_grade", "graded", "chinese_grades"}
 
 
 def pytest_collection_modifyitems(config, items):

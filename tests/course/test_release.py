@@ -53,9 +53,9 @@ def clone(repository, tmp_path_factory):
     return target
 
 
-def grade(clone, report):
-    """The clone's own grader on its lessons/, run with this venv's Python."""
-    env = {**os.environ, "PYTHONPATH": str(clone), "COURSE_OFFLINE": "1"}
+def grade(clone, report, env=None):
+    """The clone's own grader on its lessons/, run with this venv's Python (and ``env`` added)."""
+    env = {**os.environ, "PYTHONPATH": str(clone), "COURSE_OFFLINE": "1", **(env or {})}
     imported = subprocess.run([sys.executable, "-c", "import tbcourse; print(tbcourse.__file__)"], cwd=clone, env=env,
                               capture_output=True, text=True, check=True).stdout
     assert imported.startswith(str(clone)), f"the grade would run the course's code, not the clone's: {imported}"
@@ -80,9 +80,10 @@ def test_the_release_holds_what_students_need_and_nothing_else(released):
                                "exercises.toml", "lessons", "pyproject.toml", "requirements.txt", "tbcourse", "tests"}
     assert files(released / ".devcontainer") == ["devcontainer.json"]  # tests/course/test_devcontainer.py checks it
     assert files(released / ".github") == ["workflows/classroom.yml"]  # tests/course/test_classroom.py runs it
-    assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "kit", "grading", "runner",
-                                             "platforms"}
+    assert names(released / "tbcourse") == {"__init__.py", "__main__.py", "settings.py", "i18n.py", "locale", "kit",
+                                           "grading", "runner", "platforms"}
     assert names(released / "tbcourse" / "platforms") == {"__init__.py", "gradescope.py", "classroom.py"}
+    assert not (released / "tbcourse" / "locale" / "LANGUAGE").exists(), "an English release must follow the locale"
     assert names(released / "tests") == {"graded"} and names(released / "docs") == {"syllabus.md"}
     assert names(released / "data") == {"README.md", "faces", "photos"}
     assert names(released / "lessons") == {f"{name}.py" for name in lesson_names()}
@@ -187,3 +188,34 @@ def test_the_release_says_how_many_hidden_checks_wait_and_holds_none(released):
             text = path.read_text(encoding="utf-8")
             named = [answer for answer in answers if answer in text]
             assert not named, f"{path.relative_to(released)} names {named} of 02.6's answer"
+
+
+@pytest.fixture(scope="module")
+def chinese_grades(tmp_path_factory):
+    """A Chinese release (make release COURSE_LANG=zh), graded as it is and with the solutions copied in, in
+    the language it was released in (no COURSE_LANG, an English system locale)."""
+    dest = tmp_path_factory.mktemp("release-zh") / "course"
+    release(dest, "zh")
+    reports, env = tmp_path_factory.mktemp("reports-zh"), {"COURSE_LANG": "", "LANG": "C.UTF-8", "LC_ALL": ""}
+    built = {name: (dest / "lessons" / f"{name}.py").read_text(encoding="utf-8") for name in lesson_names()}
+    untouched = grade(dest, reports / "untouched.json", env)
+    for name in lesson_names():
+        shutil.copy2(SOLUTIONS / f"{name}.py", dest / "lessons" / f"{name}.py")
+    lesson = dest / "lessons" / "02_make_grid.py"  # one wrong answer: the grid's height forgets the padding
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n\ndef grid_shape(n, c, h, w, nrow=8, padding=2):\n"
+                      "    return (3, h, w)\n", encoding="utf-8")
+    return dest, built, untouched, grade(dest, reports / "solved.json", env)
+
+
+def test_a_chinese_release_speaks_chinese_and_grades_itself(chinese_grades):
+    dest, lessons, (proc, report), (solved_proc, solved) = chinese_grades
+    assert all("检查你的代码" in text and 'lang="zh"' not in text and "## Run it" not in text
+               for text in lessons.values())
+    assert (dest / "tbcourse" / "locale" / "LANGUAGE").read_text(encoding="utf-8").strip() == "zh"
+    assert "## 设置" in (dest / "README.md").read_text(encoding="utf-8")
+    assert report["total"] == 0 and "总分：0/" in proc.stdout, proc.stdout[-3000:]
+    for ex, result in report["exercises"].items():
+        assert result["message"].startswith(f"还没有完成：TODO({ex}): "), f"{ex}: {result['message']}"
+    failed = {ex: r["message"] for ex, r in solved["exercises"].items() if not r["passed"]}
+    assert set(failed) == {"02.1"} and solved["total"] == solved["max"] - graded_points()["02.1"], failed
+    assert "未通过" in solved_proc.stdout and "提示：" in solved_proc.stdout, solved_proc.stdout[-3000:]
