@@ -1,67 +1,60 @@
-"""The boundary where bubblewrap cannot make its namespaces: the student-code worker as the user ``nobody``.
+"""The boundary where bubblewrap cannot make its namespaces: the student-code worker as a uid of its own.
 
 A grader that runs as root in a container that forbids user namespaces (Gradescope's Docker containers)
 cannot use bubblewrap (``tbcourse.runner.methods.bwrap``), but it can still keep student code out of its
-files. The worker then runs as ``nobody`` (``UNPRIVILEGED_USER``), started by setpriv with no
-supplementary groups, no capabilities and no way to gain any (no_new_privs, so no setuid program helps),
-in an environment of its own. It reads only what any user may read and the folders handed to it
-(``let_read``), and writes only its scratch folder (``hand_over``) and the world-writable /tmp.
-Everything the grader writes (the record of verdicts, the grade, Gradescope's results.json) belongs to
-root, in folders ``nobody`` cannot write to.
+files. The worker then runs as a uid claimed for the grade (``tbcourse.runner.methods.hostuser``: no user of
+the machine, no groups, no capabilities and no way to gain any, so no setuid program helps), with at most
+``hostuser.PROCESSES`` processes and files of at most ``hostuser.FILE_BYTES``, in a network namespace of its
+own where root may make one (no network, loopback included), in an environment of its own. It reads only
+what any user may read and the folders handed to it (``let_read``), and writes only its scratch folder
+(``hand_over``) and the world-writable /tmp. Everything the grader writes (the record of verdicts, the
+grade, Gradescope's results.json) belongs to root, in folders that uid cannot write to. When the worker is
+closed, every process of the uid is ended, whatever session or process group it moved to.
 
-Weaker than bubblewrap: student code keeps the network and sees the machine's other processes, and what a
-call leaves running lives on until the worker is killed with its process group (after a call that ran past
-its time limit, and when the grade ends) — or, if it left that group, until the container ends.
+Weaker than bubblewrap: student code sees the machine's other processes, keeps the network where the
+container forbids network namespaces too, and what a call leaves running lives on until the worker is
+closed (after a call that ran past its time limit, and when the grade ends).
 """
 import os
-import pwd
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from tbcourse.runner.methods import hostuser
 from tbcourse.runner.methods.bwrap import BoundaryMissing
-from tbcourse.settings import ENV, ROOT, SAFE_PATH, UNPRIVILEGED_USER
-
-
-def _user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        raise BoundaryMissing(f"there is no user {UNPRIVILEGED_USER!r} to run student code as") from None
+from tbcourse.settings import ENV, ROOT, SAFE_PATH
 
 
 def check() -> None:
-    """Raise BoundaryMissing, saying why, unless student code can be run as the unprivileged user here."""
-    if os.geteuid() != 0:
-        raise BoundaryMissing(f"running student code as {UNPRIVILEGED_USER!r} needs a grader running as root")
-    if shutil.which("setpriv") is None:
-        raise BoundaryMissing("setpriv is not installed: apt-get install util-linux")
-    _user()
+    """Raise BoundaryMissing, saying why, unless student code can be run as a uid of its own here."""
+    if not hostuser.needed():
+        raise BoundaryMissing("running student code as a user of its own needs a grader running as root")
+    python = Path(sys.executable).resolve()
+    if not all(hostuser.reachable(folder) for folder in (python.parent, Path(sys.prefix), Path(sys.base_prefix))):
+        raise BoundaryMissing(f"another user cannot run this Python ({python} or its environment is in a folder "
+                              "only its owner may enter): install the course where any user may read it")
 
 
-def command(scratch: Path, worker_args: list[str], env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """``setpriv ... python -m tbcourse.runner.worker ...`` as the unprivileged user, and its whole
-    environment (``PYTHONPATH``: the checks' own copy of the course)."""
-    user = _user()
-    args = [shutil.which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-            "--no-new-privs", "--inh-caps=-all", "--",
-            sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", *worker_args]
-    return args, {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
-                  "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
-                  ENV["scratch"]: str(scratch), **env}
+def command(scratch: Path, worker_args: list[str], env: dict[str, str],
+            user: hostuser.SandboxUser) -> tuple[list[str], dict[str, str]]:
+    """``python -m tbcourse.runner.worker ...`` as ``user``, and its whole environment (``PYTHONPATH``: the
+    checks' own copy of the course's code, which it reads as the graded tests' helpers)."""
+    worker = [sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", *worker_args]
+    return hostuser.launch(user, worker, no_network=True), {
+        "PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
+        ENV["scratch"]: str(scratch), **env}
 
 
-def hand_over(scratch: Path) -> None:
-    """Give the scratch folder to the unprivileged user."""
-    user = _user()
-    os.chown(scratch, user.pw_uid, user.pw_gid)
+def hand_over(scratch: Path, uid: int) -> None:
+    """Give the scratch folder to the uid that runs student code."""
+    os.chown(scratch, uid, uid)
     let_read(scratch)
 
 
 def let_read(*folders: Path) -> None:
-    """Let the unprivileged user read each folder (o+rx) and pass through the folders above it (o+x, not
-    list them), up to the system's temporary folder, under which the grader makes its own."""
+    """Let another user read each folder (o+rx) and pass through the folders above it (o+x, not list them),
+    up to the system's temporary folder, under which the grader makes its own."""
     top = Path(tempfile.gettempdir()).resolve()
     for folder in folders:
         folder.chmod(folder.stat().st_mode | 0o005)
