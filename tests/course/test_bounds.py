@@ -1,0 +1,104 @@
+"""Bounds over all of a call's processes inside bubblewrap (``tbcourse.runner.bounds``, ``hostuser``): never the
+host's root, memory and scratch disk over all processes, processes at once. Each attack is bounded: a few hundred
+MB, a capped fork storm, and a kernel setting written back with its own current value."""
+import os
+import shutil
+
+import pytest
+
+from tbcourse.grading.student import _call
+from tbcourse.runner import bounds
+from tbcourse.runner.errors import StudentError
+from tbcourse.runner.methods import bwrap, hostuser
+from tbcourse.settings import ENV
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason=f"needs bubblewrap: {bwrap.INSTALL}")
+
+LESSON = '''
+import os, time
+
+def writes_a_kernel_setting(path):
+    """Opened for writing and written back with its own value: were it allowed, nothing would change."""
+    try:
+        value = open(path).read()
+        with open(path, "w") as out:
+            out.write(value)
+        return "written"
+    except OSError as err:
+        return type(err).__name__
+
+def children_hoard(children, mb):
+    pids = []
+    for _ in range(children):
+        pid = os.fork()
+        if pid == 0:
+            hoard = bytearray(mb << 20)
+            for i in range(0, len(hoard), 4096):
+                hoard[i] = 1
+            time.sleep(30)
+            os._exit(0)
+        pids.append(pid)
+    time.sleep(30)
+
+def fills_scratch(files, mb):
+    for n in range(files):
+        with open(f"fill{n}", "wb") as out:
+            for _ in range(mb):
+                out.write(bytes(1 << 20))
+    time.sleep(30)
+
+def forks(at_most):
+    started = 0
+    pids = []
+    try:
+        for _ in range(at_most):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(5)
+                os._exit(0)
+            pids.append(pid)
+            started += 1
+    except OSError:
+        pass
+    for pid in pids:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    return started
+
+def scratch_size():
+    return sum(os.path.getsize(name) for name in os.listdir("."))
+'''
+
+
+@pytest.fixture
+def lesson(tmp_path, monkeypatch):
+    for key, value in {"start_method": "bwrap", "scratch": str(tmp_path / "scratch"), "checks_tmp": str(tmp_path),
+                       "call_memory_mb": "256", "call_seconds": "20"}.items():
+        monkeypatch.setenv(ENV[key], value)
+    (tmp_path / "scratch").mkdir()
+    path = tmp_path / "99_bounds.py"
+    path.write_text(LESSON)
+    return lambda function, *args: _call(path, function, *args)
+
+
+@pytest.mark.parametrize("setting", ["/proc/sys/vm/overcommit_ratio", "/proc/sys/kernel/core_pattern"])
+def test_a_kernel_setting_cannot_be_written_from_inside(lesson, setting):
+    before = open(setting).read()
+    assert lesson("writes_a_kernel_setting", setting) in ("OSError", "PermissionError")
+    assert open(setting).read() == before
+
+
+def test_children_over_the_calls_memory_together_end_the_call(lesson):
+    with pytest.raises(StudentError, match="more memory than the grader allows"):
+        lesson("children_hoard", 3, 150)  # each within its own limit, 450 MB together
+
+
+def test_a_scratch_folder_filled_past_its_bound_ends_the_call_and_is_emptied(lesson):
+    with pytest.raises(pytest.fail.Exception, match="more than 512 MB to its scratch folder"):
+        lesson("fills_scratch", 3, 200)
+    assert lesson("scratch_size") == 0
+
+
+@pytest.mark.skipif(not hostuser.needed(), reason="the process limit is the claimed uid's, where the grader is root")
+def test_a_fork_storm_stops_at_the_process_limit(lesson):
+    assert 0 < lesson("forks", 200) < hostuser.PROCESSES
