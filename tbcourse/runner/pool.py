@@ -49,7 +49,8 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
                 command = bwrap.command(readable, settings.scratch, [preload], env, user)
             else:
                 command, env = unprivileged.command(settings.scratch, [preload], env, user)
-        _workers[key] = Worker.started(command, env, Path("/") if settings.method in BOUNDARIES else None)
+        boundary = settings.method in BOUNDARIES
+        _workers[key] = Worker.started(command, env, Path("/") if boundary else None, bounded=boundary)
         if settings.method in BOUNDARIES and user:
             _workers[key].owned = (*_workers[key].owned, user)  # closed with the worker: its processes end
     return key, _workers[key]

@@ -3,12 +3,13 @@ host's root, memory and scratch disk over all processes, processes at once. Each
 MB, a capped fork storm, and a kernel setting written back with its own current value."""
 import os
 import shutil
+import time
 
 import pytest
 
 from tbcourse.grading.student import _call
-from tbcourse.runner import bounds
-from tbcourse.runner.errors import StudentError
+from tbcourse.runner import process
+from tbcourse.runner.errors import MESSAGE_CHARS, StudentError
 from tbcourse.runner.methods import bwrap, hostuser
 from tbcourse.settings import ENV
 
@@ -65,6 +66,16 @@ def forks(at_most):
         os.waitpid(pid, 0)
     return started
 
+def floods(mb):
+    chunk = b"flood " * (1 << 17)
+    for _ in range(mb * (1 << 20) // len(chunk)):
+        os.write(2, chunk)
+    os.write(2, b"and more")
+    return 1
+
+def raises_a_long_message(chars):
+    raise ValueError("long " * (chars // 5))
+
 def scratch_size():
     return sum(os.path.getsize(name) for name in os.listdir("."))
 '''
@@ -102,3 +113,19 @@ def test_a_scratch_folder_filled_past_its_bound_ends_the_call_and_is_emptied(les
 @pytest.mark.skipif(not hostuser.needed(), reason="the process limit is the claimed uid's, where the grader is root")
 def test_a_fork_storm_stops_at_the_process_limit(lesson):
     assert 0 < lesson("forks", 200) < hostuser.PROCESSES
+
+
+def test_a_flood_of_prints_reaches_the_checks_bounded_and_the_next_call_prints_again(lesson, capfd):
+    assert lesson("floods", 64) == 1
+    err = capfd.readouterr().err
+    assert "flood" in err and len(err) <= process.OUTPUT_BYTES + len(process.DROPPED), len(err)
+    assert err.count("dropped") == 1
+    assert lesson("floods", 0) == 1
+    time.sleep(0.5)  # the relay's thread
+    assert "and more" in capfd.readouterr().err
+
+
+def test_a_long_exception_message_is_cut(lesson):
+    with pytest.raises(ValueError) as raised:
+        lesson("raises_a_long_message", 10**7)
+    assert len(str(raised.value)) < MESSAGE_CHARS + 200
