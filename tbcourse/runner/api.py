@@ -9,6 +9,8 @@
     check(method)                      BoundaryMissing unless that boundary ("bwrap", "unprivileged") works here
     let_read(*folders)                 open folders made for student code (a test's own) to the uid it runs as
     runs_as_another_user(method)       whether ``method`` runs student code as a uid other than the grader's
+    temporary_folder(prefix)           a temporary folder of the checks, which the next checker removes if this
+                                       one is killed before it can
 
 The start method and the limits come from ``tbcourse.settings.Settings`` (the environment). Importing this
 module imports no torch, so a session can start its workers before the checks import their libraries.
@@ -16,6 +18,7 @@ module imports no torch, so a session can start its workers before the checks im
 from pathlib import Path
 
 from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError
+from tbcourse.runner.leftovers import temporary_folder
 from tbcourse.runner.methods import bwrap, unprivileged
 from tbcourse.runner.methods.bwrap import BoundaryMissing
 from tbcourse.runner.methods.hostuser import needed
@@ -24,7 +27,8 @@ from tbcourse.runner.pool import close_all, warm_up
 from tbcourse.runner.process import pump
 
 __all__ = ["TIMED_OUT", "BoundaryMissing", "CallFailed", "StudentError", "call", "check", "close_all",
-           "import_problem", "let_read", "pump", "runs_as_another_user", "warm_up"]
+           "import_problem", "let_read", "pump", "runs_as_another_user",
+           "temporary_folder", "warm_up"]
 CHECKS = {"bwrap": bwrap.check, "unprivileged": unprivileged.check}
 
 

@@ -28,7 +28,6 @@ import itertools
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
@@ -36,6 +35,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tbcourse.runner import pool, wire
 from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError, shortened
 from tbcourse.runner.holding import Holding
+from tbcourse.runner.leftovers import temporary_folder
 from tbcourse.runner.process import WorkerError
 from tbcourse.runner.request import Request, encode_request
 from tbcourse.settings import BOUNDARIES, Settings
@@ -63,7 +63,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
 _calls: dict[Path, itertools.count] = {}  # the session's scratch folder: each student's calls are call1, call2, ...
 _holdings: dict[Path, Holding] = {}
-_held_tmp = tempfile.TemporaryDirectory(prefix="course-held-")  # where no checks' folder is set
+_held_tmp = temporary_folder("course-held-")  # where no checks' folder is set
 
 
 def _holding(settings: Settings) -> Holding:
