@@ -3,7 +3,9 @@ while the call runs: their memory, and the size of the scratch folder. Each proc
 own (address space, file size: ``call.limit_memory``, ``keeper.FILE_BYTES``) and, where the grader is root,
 the uid they run as may have at most ``hostuser.PROCESSES`` processes; but three children of a call could each
 hold the call's memory, and files of the maximal size could fill the disk, so the keeper adds up both every
-``POLL_SECONDS`` and ends the call (every process but itself) when either is over."""
+``POLL_SECONDS`` and ends the call (every process but itself) when either is over. Memory is their resident
+sizes, which cost nothing to read; only when these pass the bound are their proportional set sizes read,
+which count a page that forked processes share once (and would slow a call down if read all the time)."""
 import os
 import shutil
 import stat
@@ -15,14 +17,16 @@ SCRATCH_BYTES = 2**29  # the scratch folder, over all the calls of a grade
 SCRATCH_ENTRIES = 100_000  # files and folders in it: more are counted as a full scratch folder
 
 
-def memory() -> int:
+def memory(proportional: bool) -> int:
     """Bytes of memory of every process of the PID namespace but its first (the keeper): their proportional
-    set sizes (a page that forked processes share counts once over all of them), else their resident sizes."""
+    set sizes (a page that forked processes share counts once over all of them: precise, but it walks each
+    process's page tables), or their resident sizes (counters: cheap, and never less)."""
     total = 0
     for name in os.listdir("/proc"):
         if not name.isdigit() or name == "1":
             continue
-        for path, key in ((f"/proc/{name}/smaps_rollup", b"Pss:"), (f"/proc/{name}/status", b"VmRSS:")):
+        sources = ((f"/proc/{name}/smaps_rollup", b"Pss:"),) if proportional else ()
+        for path, key in (*sources, (f"/proc/{name}/status", b"VmRSS:")):
             try:
                 with open(path, "rb") as info:
                     total += next(int(line.split()[1]) for line in info if line.startswith(key)) * 1024
@@ -68,11 +72,11 @@ class Watch:
     """One call's bounds: ``over()`` says, as a reply, which bound the call passed, or None."""
 
     def __init__(self, memory_mb: int, scratch: str | None):
-        self.limit, self.scratch = memory() + memory_mb * 2**20, scratch
+        self.limit, self.scratch = memory(proportional=True) + memory_mb * 2**20, scratch
         self.memory_mb, self.full = memory_mb, False
 
     def over(self) -> bytes | None:
-        if memory() > self.limit:
+        if memory(proportional=False) > self.limit and memory(proportional=True) > self.limit:
             return wire.encode(("raised", "MemoryError", f"its processes together held more than "
                                                          f"{self.memory_mb} MB", ""))
         if self.scratch and scratch_bytes(self.scratch) > SCRATCH_BYTES:
