@@ -73,14 +73,16 @@ def claim() -> SandboxUser:
 
 
 def processes_of(uid: int) -> list[int]:
+    """The running processes of ``uid`` (not the zombies, which are over and wait to be reaped)."""
     found = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 with open(f"/proc/{name}/status") as status:
-                    if any(line.startswith("Uid:") and uid in map(int, line.split()[1:]) for line in status):
-                        found.append(int(name))
-            except (OSError, ValueError):
+                    fields = dict(line.split(":", 1) for line in status if ":" in line)
+                if fields["State"].split()[0] != "Z" and uid in map(int, fields["Uid"].split()):
+                    found.append(int(name))
+            except (OSError, ValueError, KeyError, IndexError):
                 pass
     return found
 
