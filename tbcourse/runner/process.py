@@ -9,7 +9,7 @@ from pathlib import Path
 from tbcourse.runner.framing import READY, read_frame, send_request
 
 STARTUP_SECONDS = 300  # importing torch and the lessons' libraries on a loaded machine
-OUTPUT_BYTES = 2**16  # of what a call of sandboxed student code prints, the checks pass on this much; the rest is dropped
+OUTPUT_BYTES = 2**16  # of what a call of sandboxed student code prints, the checks pass on this much, no more
 DROPPED = b"\n[the rest of what this call printed is dropped]\n"
 
 
