@@ -3,6 +3,7 @@ host's root, memory and scratch disk over all processes, processes at once. Each
 MB, a capped fork storm, and a kernel setting written back with its own current value."""
 import os
 import shutil
+import socket
 import time
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from tbcourse.grading.student import _call
 from tbcourse.runner import process
 from tbcourse.runner.errors import MESSAGE_CHARS, StudentError
-from tbcourse.runner.methods import bwrap, hostuser
+from tbcourse.runner import pool
+from tbcourse.runner.methods import bwrap, hostuser, unprivileged
 from tbcourse.settings import ENV
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason=f"needs bubblewrap: {bwrap.INSTALL}")
@@ -76,20 +78,50 @@ def floods(mb):
 def raises_a_long_message(chars):
     raise ValueError("long " * (chars // 5))
 
+def connects(port):
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as err:
+        return type(err).__name__
+
+def leaves_a_session():
+    import subprocess, sys
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True).pid
+
+def file_limit():
+    import resource
+    return resource.getrlimit(resource.RLIMIT_FSIZE)
+
 def scratch_size():
     return sum(os.path.getsize(name) for name in os.listdir("."))
 '''
 
 
-@pytest.fixture
-def lesson(tmp_path, monkeypatch):
-    for key, value in {"start_method": "bwrap", "scratch": str(tmp_path / "scratch"), "checks_tmp": str(tmp_path),
+def started(method, tmp_path, monkeypatch):
+    for key, value in {"start_method": method, "scratch": str(tmp_path / "scratch"), "checks_tmp": str(tmp_path),
                        "call_memory_mb": "256", "call_seconds": "20"}.items():
         monkeypatch.setenv(ENV[key], value)
     (tmp_path / "scratch").mkdir()
     path = tmp_path / "99_bounds.py"
     path.write_text(LESSON)
     return lambda function, *args: _call(path, function, *args)
+
+
+@pytest.fixture
+def lesson(tmp_path, monkeypatch):
+    return started("bwrap", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def fallback(tmp_path, monkeypatch):
+    """The unprivileged fallback, where the grader is root."""
+    try:
+        unprivileged.check()
+    except bwrap.BoundaryMissing as err:
+        pytest.skip(str(err))
+    return started("unprivileged", tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("setting", ["/proc/sys/vm/overcommit_ratio", "/proc/sys/kernel/core_pattern"])
@@ -129,3 +161,22 @@ def test_a_long_exception_message_is_cut(lesson):
     with pytest.raises(ValueError) as raised:
         lesson("raises_a_long_message", 10**7)
     assert len(str(raised.value)) < MESSAGE_CHARS + 200
+
+
+def test_the_fallback_has_no_network_where_root_can_take_it_away(fallback):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        assert fallback("connects", server.getsockname()[1]) != "connected"
+
+
+def test_the_fallback_has_a_file_size_cap_and_a_process_limit(fallback):
+    assert fallback("file_limit") == (hostuser.FILE_BYTES, hostuser.FILE_BYTES)
+    assert 0 < fallback("forks", 200) < hostuser.PROCESSES
+
+
+def test_every_process_of_the_fallback_ends_with_the_grade(fallback):
+    pid = fallback("leaves_a_session")
+    assert os.path.exists(f"/proc/{pid}"), "the call's process should have outlived the call"
+    pool.close_all()
+    time.sleep(0.2)
+    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] if os.path.exists(f"/proc/{pid}") else "gone"
+    assert state in ("gone", "Z"), f"process {pid}, left in a session of its own, outlived the grade"

@@ -123,10 +123,24 @@ def stage(sources: list[Path], folder: Path) -> dict[Path, Path]:
     return staged
 
 
+def covers(sources: list[Path]) -> dict[str, list[str]]:
+    """For the sources the claimed uid cannot reach, the folder above each that it cannot pass through (``/root``,
+    say), with the sources below it: {folder: [sources]}. The launcher hides each such folder under an empty
+    one of its own and binds back only those sources, at the same paths (the unprivileged fallback, which has
+    no bubblewrap to bind them elsewhere)."""
+    found = {}
+    for source in sorted({s.resolve() for s in sources if s.is_dir() and not reachable(s)}):
+        closed = next((above for above in reversed(source.parents) if not os.stat(above).st_mode & 0o001), None)
+        if closed is not None and closed != Path("/"):
+            found.setdefault(str(closed), []).append(str(source))
+    return found
+
+
 def launch(user: SandboxUser, command: list[str], staged: dict[Path, Path] | None = None,
-           no_network: bool = False) -> list[str]:
+           no_network: bool = False, cover: dict[str, list[str]] | None = None) -> list[str]:
     """``command`` run as the claimed uid, through this module's ``main`` (a Python without site packages)."""
-    plan = {"uid": user.uid, "staged": {str(k): str(v) for k, v in (staged or {}).items()}, "net": no_network}
+    plan = {"uid": user.uid, "staged": {str(k): str(v) for k, v in (staged or {}).items()}, "net": no_network,
+            "cover": cover or {}}
     return [sys.executable, "-I", "-S", __file__, json.dumps(plan), "--", *command]
 
 
@@ -138,11 +152,19 @@ def main(argv: list[str]) -> None:
         if result != 0:
             sys.exit(f"launcher: {what}: {os.strerror(ctypes.get_errno())}")
 
-    if plan["staged"]:
+    if plan["staged"] or plan["cover"]:
         check(libc.unshare(CLONE_NEWNS), "a mount namespace of its own")
         check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "its mounts made private")
         for source, target in plan["staged"].items():
             check(libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None), f"binding {source}")
+        for folder, sources in plan["cover"].items():
+            held = {source: os.open(source, os.O_PATH | os.O_DIRECTORY) for source in sources}
+            check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755,size=1m"), f"covering {folder}")
+            for source, fd in held.items():
+                os.makedirs(source, exist_ok=True)
+                check(libc.mount(f"/proc/self/fd/{fd}".encode(), source.encode(), None, MS_BIND | MS_REC, None),
+                      f"binding {source} back")
+                os.close(fd)
     if plan["net"]:  # the fallback: no network where the machine lets root take it away (no loopback either)
         libc.unshare(CLONE_NEWNET)
     resource.setrlimit(resource.RLIMIT_NPROC, (PROCESSES, PROCESSES))

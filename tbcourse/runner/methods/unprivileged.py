@@ -5,7 +5,9 @@ cannot use bubblewrap (``tbcourse.runner.methods.bwrap``), but it can still keep
 files. The worker then runs as a uid claimed for the grade (``tbcourse.runner.methods.hostuser``: no user of
 the machine, no groups, no capabilities and no way to gain any, so no setuid program helps), with at most
 ``hostuser.PROCESSES`` processes and files of at most ``hostuser.FILE_BYTES``, in a network namespace of its
-own where root may make one (no network, loopback included), in an environment of its own. It reads only
+own where root may make one (no network, loopback included), in an environment of its own; a folder of
+Python or the course that the uid cannot reach (under ``/root``) is hidden under an empty one with only
+those folders bound back, in a mount namespace of its own (``hostuser.covers``). It reads only
 what any user may read and the folders handed to it (``let_read``), and writes only its scratch folder
 (``hand_over``) and the world-writable /tmp. Everything the grader writes (the record of verdicts, the
 grade, Gradescope's results.json) belongs to root, in folders that uid cannot write to. When the worker is
@@ -16,23 +18,34 @@ container forbids network namespaces too, and what a call leaves running lives o
 closed (after a call that ran past its time limit, and when the grade ends).
 """
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tbcourse.runner.methods import hostuser
-from tbcourse.runner.methods.bwrap import BoundaryMissing
-from tbcourse.settings import ENV, ROOT, SAFE_PATH
+from tbcourse.runner.methods.bwrap import BoundaryMissing, python_dirs
+from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT, SAFE_PATH
 
 
 def check() -> None:
     """Raise BoundaryMissing, saying why, unless student code can be run as a uid of its own here."""
     if not hostuser.needed():
         raise BoundaryMissing("running student code as a user of its own needs a grader running as root")
-    python = Path(sys.executable).resolve()
-    if not all(hostuser.reachable(folder) for folder in (python.parent, Path(sys.prefix), Path(sys.base_prefix))):
-        raise BoundaryMissing(f"another user cannot run this Python ({python} or its environment is in a folder "
-                              "only its owner may enter): install the course where any user may read it")
+    user = hostuser.claim()
+    try:
+        probe = subprocess.run(hostuser.launch(user, [sys.executable, "-c", "import tbcourse"], cover=_cover()),
+                               capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT)})
+    finally:
+        user.close()
+    if probe.returncode:
+        raise BoundaryMissing(f"a user of its own cannot run this Python and the course ({probe.stderr.strip()[-300:]}):"
+                              " install them where any user may read them")
+
+
+def _cover() -> dict[str, list[str]]:
+    """The folders of Python and the course that the claimed uid cannot reach on its own (``hostuser.covers``)."""
+    return hostuser.covers([*python_dirs(), ROOT / "tbcourse", DATA, GRADED_TESTS])
 
 
 def command(scratch: Path, worker_args: list[str], env: dict[str, str],
@@ -40,7 +53,7 @@ def command(scratch: Path, worker_args: list[str], env: dict[str, str],
     """``python -m tbcourse.runner.worker ...`` as ``user``, and its whole environment (``PYTHONPATH``: the
     checks' own copy of the course's code, which it reads as the graded tests' helpers)."""
     worker = [sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", *worker_args]
-    return hostuser.launch(user, worker, no_network=True), {
+    return hostuser.launch(user, worker, no_network=True, cover=_cover()), {
         "PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
         ENV["scratch"]: str(scratch), **env}
