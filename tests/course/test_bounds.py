@@ -13,7 +13,7 @@ from tbcourse.runner import process
 from tbcourse.runner.errors import MESSAGE_CHARS, StudentError
 from tbcourse.runner import pool
 from tbcourse.runner.methods import bwrap, hostuser, unprivileged
-from tbcourse.settings import ENV
+from tbcourse.settings import ENV, KEYS, ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason=f"needs bubblewrap: {bwrap.INSTALL}")
 
@@ -89,6 +89,12 @@ def connects(port):
 def leaves_a_session():
     import subprocess, sys
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True).pid
+
+def reads(path):
+    try:
+        return len(open(path).read()) > 0
+    except OSError:
+        return False
 
 def file_limit():
     import resource
@@ -180,3 +186,9 @@ def test_every_process_of_the_fallback_ends_with_the_grade(fallback):
     time.sleep(0.2)
     state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] if os.path.exists(f"/proc/{pid}") else "gone"
     assert state in ("gone", "Z"), f"process {pid}, left in a session of its own, outlived the grade"
+
+
+def test_the_fallback_finds_no_answers_in_this_course_or_the_one_its_python_was_installed_from(fallback):
+    for path in [SOLUTIONS / "01_add_image.py", KEYS / "faces_review.json"]:
+        assert path.exists() and not fallback("reads", str(path)), f"the fallback read {path}"
+    assert fallback("reads", str(ROOT / "tbcourse" / "settings.py")), "the fallback must read the course's code"

@@ -137,10 +137,12 @@ def covers(sources: list[Path]) -> dict[str, list[str]]:
 
 
 def launch(user: SandboxUser, command: list[str], staged: dict[Path, Path] | None = None,
-           no_network: bool = False, cover: dict[str, list[str]] | None = None) -> list[str]:
-    """``command`` run as the claimed uid, through this module's ``main`` (a Python without site packages)."""
+           no_network: bool = False, cover: dict[str, list[str]] | None = None,
+           hide: list[str] | None = None) -> list[str]:
+    """``command`` run as the claimed uid, through this module's ``main`` (a Python without site packages);
+    ``hide``: folders shown to it empty, where root may make a mount namespace."""
     plan = {"uid": user.uid, "staged": {str(k): str(v) for k, v in (staged or {}).items()}, "net": no_network,
-            "cover": cover or {}}
+            "cover": cover or {}, "hide": hide or []}
     return [sys.executable, "-I", "-S", __file__, json.dumps(plan), "--", *command]
 
 
@@ -152,19 +154,26 @@ def main(argv: list[str]) -> None:
         if result != 0:
             sys.exit(f"launcher: {what}: {os.strerror(ctypes.get_errno())}")
 
-    if plan["staged"] or plan["cover"]:
-        check(libc.unshare(CLONE_NEWNS), "a mount namespace of its own")
-        check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "its mounts made private")
-        for source, target in plan["staged"].items():
-            check(libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None), f"binding {source}")
-        for folder, sources in plan["cover"].items():
-            held = {source: os.open(source, os.O_PATH | os.O_DIRECTORY) for source in sources}
-            check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755,size=1m"), f"covering {folder}")
-            for source, fd in held.items():
-                os.makedirs(source, exist_ok=True)
-                check(libc.mount(f"/proc/self/fd/{fd}".encode(), source.encode(), None, MS_BIND | MS_REC, None),
-                      f"binding {source} back")
-                os.close(fd)
+    needed = plan["staged"] or plan["cover"]  # without them, the worker cannot run: hiding is as far as root may
+    if needed or plan["hide"]:
+        private = libc.unshare(CLONE_NEWNS) == 0
+        if needed:
+            check(0 if private else -1, "a mount namespace of its own")
+        if private:
+            check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "its mounts made private")
+            for folder in plan["hide"]:
+                check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=000,size=4k"), f"hiding {folder}")
+            for source, target in plan["staged"].items():
+                check(libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None),
+                      f"binding {source}")
+            for folder, sources in plan["cover"].items():
+                held = {source: os.open(source, os.O_PATH | os.O_DIRECTORY) for source in sources}
+                check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755,size=1m"), f"covering {folder}")
+                for source, fd in held.items():
+                    os.makedirs(source, exist_ok=True)
+                    check(libc.mount(f"/proc/self/fd/{fd}".encode(), source.encode(), None, MS_BIND | MS_REC, None),
+                          f"binding {source} back")
+                    os.close(fd)
     if plan["net"]:  # the fallback: no network where the machine lets root take it away (no loopback either)
         libc.unshare(CLONE_NEWNET)
     resource.setrlimit(resource.RLIMIT_NPROC, (PROCESSES, PROCESSES))

@@ -7,7 +7,8 @@ the machine, no groups, no capabilities and no way to gain any, so no setuid pro
 ``hostuser.PROCESSES`` processes and files of at most ``hostuser.FILE_BYTES``, in a network namespace of its
 own where root may make one (no network, loopback included), in an environment of its own; a folder of
 Python or the course that the uid cannot reach (under ``/root``) is hidden under an empty one with only
-those folders bound back, in a mount namespace of its own (``hostuser.covers``). It reads only
+those folders bound back, in a mount namespace of its own (``hostuser.covers``), where the answers and
+grades of the course, and of the course the environment was installed from, are shown empty. It reads only
 what any user may read and the folders handed to it (``let_read``), and writes only its scratch folder
 (``hand_over``) and the world-writable /tmp. Everything the grader writes (the record of verdicts, the
 grade, Gradescope's results.json) belongs to root, in folders that uid cannot write to. When the worker is
@@ -17,6 +18,8 @@ Weaker than bubblewrap: student code sees the machine's other processes, keeps t
 container forbids network namespaces too, and what a call leaves running lives on until the worker is
 closed (after a call that ran past its time limit, and when the grade ends).
 """
+import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -43,6 +46,21 @@ def check() -> None:
                               " install them where any user may read them")
 
 
+def _answers() -> list[str]:
+    """The folders of answers and grades of this course, and of the course this Python environment was installed
+    from, if another (an editable install names it: a local run of the autograder's bundle), which the
+    launcher shows to student code empty."""
+    roots = {ROOT}
+    try:
+        url = json.loads(importlib.metadata.distribution("tbcourse").read_text("direct_url.json") or "{}").get("url")
+        if (url or "").startswith("file://"):
+            roots.add(Path(url.removeprefix("file://")))
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return [str(found) for root in roots for found in (root / "solutions", root / "tests" / "keys", root / "reports")
+            if found.is_dir()]
+
+
 def _cover() -> dict[str, list[str]]:
     """The folders of Python and the course that the claimed uid cannot reach on its own (``hostuser.covers``)."""
     return hostuser.covers([*python_dirs(), ROOT / "tbcourse", DATA, GRADED_TESTS])
@@ -53,7 +71,7 @@ def command(scratch: Path, worker_args: list[str], env: dict[str, str],
     """``python -m tbcourse.runner.worker ...`` as ``user``, and its whole environment (``PYTHONPATH``: the
     checks' own copy of the course's code, which it reads as the graded tests' helpers)."""
     worker = [sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", *worker_args]
-    return hostuser.launch(user, worker, no_network=True, cover=_cover()), {
+    return hostuser.launch(user, worker, no_network=True, cover=_cover(), hide=_answers()), {
         "PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT), ENV["start_method"]: "unprivileged",
         ENV["scratch"]: str(scratch), **env}
