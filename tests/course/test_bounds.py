@@ -192,3 +192,11 @@ def test_the_fallback_finds_no_answers_in_this_course_or_the_one_its_python_was_
     for path in [SOLUTIONS / "01_add_image.py", KEYS / "faces_review.json"]:
         assert path.exists() and not fallback("reads", str(path)), f"the fallback read {path}"
     assert fallback("reads", str(ROOT / "tbcourse" / "settings.py")), "the fallback must read the course's code"
+
+
+def test_a_lesson_file_the_grader_wrote_for_itself_alone_is_still_read(tmp_path, monkeypatch):
+    """A grader whose umask is 077 copies a student's lessons readable by itself only: the uid of the grade
+    (where the grader is root) must still read them."""
+    call = started("bwrap", tmp_path, monkeypatch)
+    (tmp_path / "99_bounds.py").chmod(0o600)
+    assert call("file_limit")

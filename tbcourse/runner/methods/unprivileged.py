@@ -85,10 +85,17 @@ def hand_over(scratch: Path, uid: int) -> None:
 
 def let_read(*folders: Path) -> None:
     """Let another user read each folder (o+rx) and pass through the folders above it (o+x, not list them),
-    up to the system's temporary folder, under which the grader makes its own."""
+    up to the system's temporary folder, under which the grader makes its own; in those, what is in the folder
+    too (a grader whose umask is 077 wrote its copies of the lessons for itself alone)."""
     top = Path(tempfile.gettempdir()).resolve()
     for folder in folders:
         folder.chmod(folder.stat().st_mode | 0o005)
+        if folder.resolve().is_relative_to(top):
+            for below, dirs, files in os.walk(folder):
+                for name in dirs + files:
+                    path = Path(below, name)
+                    if not path.is_symlink():
+                        path.chmod(path.stat().st_mode | (0o005 if path.is_dir() else 0o004))
         for above in folder.resolve().parents:
             if above == top or not above.is_relative_to(top):
                 break
