@@ -68,6 +68,7 @@ def _sandbox_user(scratch: Path, readable: list[Path]) -> hostuser.SandboxUser |
         raise WorkerError(f"no uid to run student code as: {err}") from None
     unprivileged.hand_over(scratch, user.uid)
     unprivileged.let_read(*readable)
+    os.umask(0o022)  # what the checks write for student code from now on (a test's image file), that uid may read
     return user
 
 
