@@ -96,7 +96,7 @@ ENV = {
 SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
 BOUNDARIES = ("bwrap", "unprivileged")  # the start methods that keep student code out of the grader's files
 START_METHODS = ("fork", "spawn", *BOUNDARIES)
-UNPRIVILEGED_USER = "nobody"  # whom student code runs as where bubblewrap cannot (tbcourse.runner.methods.unprivileged)
+
 OFFLINE_ENV = "COURSE_OFFLINE"  # "1": lessons try no download (AlexNet's weights)
 WEIGHTS_ENV = "ALEXNET_WEIGHTS"  # a file holding AlexNet's ImageNet state dict
 

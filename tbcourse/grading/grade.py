@@ -79,9 +79,6 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
         checks.mkdir()
         settings = Settings(work=work, record=record_path, call_seconds=call_seconds, checks_tmp=checks,
                             **(dict(start_method=boundary, scratch=scratch) if boundary else {}))
-        if boundary == "unprivileged":
-            api.hand_over(scratch)
-            api.let_read(work, checks)
         job_env = {**(env or {}), **settings.env(), **PYTEST_ENV}
         args = [*targets, *pytest_options(call_seconds, checks)]
         if checker is not None:

@@ -16,9 +16,17 @@ def accumulator(logdir) -> EventAccumulator:
     return acc
 
 
-def decode_png(encoded: bytes) -> np.ndarray:
-    """An image event's PNG as a uint8 array, (H, W, 3) for RGB or (H, W, 4) for RGBA."""
-    return np.asarray(Image.open(io.BytesIO(encoded)))
+MAX_PIXELS = 2**22  # far beyond any image a lesson logs (a 2048 x 2048 grid): a larger one is refused undecoded
+
+
+def decode_png(encoded: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An image event's PNG as a uint8 array, (H, W, 3) for RGB or (H, W, 4) for RGBA. Its size is read from
+    its header first: a small file can say it holds a huge image, which is refused before it is decoded."""
+    image = Image.open(io.BytesIO(encoded))  # reads the header only
+    if image.width * image.height > max_pixels:
+        raise ValueError(f"an image of {image.width} x {image.height} pixels, far larger than any this "
+                         f"course logs (at most {max_pixels} pixels)")
+    return np.asarray(image)
 
 
 def images(logdir, tag) -> dict[int, np.ndarray]:

@@ -76,8 +76,8 @@ else
     python=python{TESTED_PYTHON}
     apt-get install -y -qq python{TESTED_PYTHON} python{TESTED_PYTHON}-venv
 fi
-# The boundary student code runs in, where the container allows it; else the grader runs it as nobody.
-apt-get install -y -qq bubblewrap || echo "setup.sh: no bubblewrap: student code will run as the user nobody"
+# The boundary student code runs in, where the container allows it; else the grader runs it as a uid of its own.
+apt-get install -y -qq bubblewrap || echo "setup.sh: no bubblewrap: student code will run as a uid of its own"
 "$python" -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 # The torch and torchvision make check ran on, CPU-only (no CUDA libraries); then the rest of requirements.txt.

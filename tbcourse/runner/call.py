@@ -14,6 +14,7 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.runner import wire
+from tbcourse.runner.errors import shortened
 from tbcourse.runner.framing import FrameTooLarge, read_frame, receive_request, write_frame
 from tbcourse.runner.holding import map_held
 from tbcourse.runner.request import WriterSpec, hook_ids_from
@@ -48,7 +49,7 @@ def run_call(path: Path, function: str | None, args: tuple, kwargs: dict, memory
         return wire.encode(("failed", f"{function}() returned something that cannot be checked ({err}); return "
                                       "plain data (tensors, arrays, numbers, strings, lists, tuples, dicts)"))
     except BaseException as err:  # noqa: BLE001 - whatever happened, the checks get one line
-        return wire.encode(("failed", f"the call could not be run ({type(err).__name__}: {err})"))
+        return wire.encode(("failed", shortened(f"the call could not be run ({type(err).__name__}: {err})")))
 
 
 def _call(path, function, args, kwargs, memory_mb, hard_limit):
@@ -60,7 +61,7 @@ def _call(path, function, args, kwargs, memory_mb, hard_limit):
     except SyntaxError as err:
         return ("failed", f"{path.name} does not compile: line {err.lineno}: {err.msg}")
     except BaseException as err:  # noqa: BLE001 - SystemExit too: an import must not end the grade
-        return ("failed", f"importing {path.name} raised {type(err).__name__}: {err}")
+        return ("failed", shortened(f"importing {path.name} raised {type(err).__name__}: {err}"))
     if function is None:
         return ("returned", None, {})
     target = getattr(module, function, None)
@@ -73,7 +74,7 @@ def _call(path, function, args, kwargs, memory_mb, hard_limit):
     try:
         result = target(*args, **kwargs)
     except BaseException as err:  # noqa: BLE001
-        return ("raised", type(err).__name__, str(err), _where(err, path))
+        return ("raised", shortened(type(err).__name__), shortened(str(err)), _where(err, path))
     finally:
         closed = any(w.file_writer is None for w in writers.values())
         for w in writers.values():

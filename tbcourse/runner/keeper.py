@@ -1,17 +1,22 @@
 """bwrap's first process: the keeper of a PID namespace, which runs no student code (``keep_lessons``)."""
 import array
+import ctypes
 import fcntl
 import os
+import select
 import signal
 import termios
 from pathlib import Path
 
 import torch
 
+from tbcourse.runner import bounds
 from tbcourse.runner.call import DIED, limit_memory, too_large, serve
 from tbcourse.runner.framing import FrameTooLarge, forward_request, read_frame, read_request, request_head, write_frame
 from tbcourse.runner.holding import HOLD_AT_MOST
+from tbcourse.settings import ENV
 
+PR_SET_DUMPABLE = 4  # prctl(2)
 FILE_BYTES = 2**28  # the largest file student code inside bubblewrap may write (an event file: at most this)
 
 
@@ -49,8 +54,14 @@ def _forward(lesson: "_Lesson", raw, memory_mb: int) -> tuple[bytes | None, bool
     """Run one call in ``lesson``: (its reply, None if it died; whether the lesson worker is sound for the next
     call; whether it took the whole request before it died, if it did — a worker that never took it never ran it)."""
     try:
+        watch = bounds.Watch(memory_mb, os.environ.get(ENV["scratch"]))
         os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
         forward_request(lesson.requests, raw)
+        while not select.select([lesson.replies], [], [], bounds.POLL_SECONDS)[0]:
+            if (over := watch.over()) is not None:  # the call's processes together: end them all
+                _end_all_but_the_keeper()
+                watch.ended()
+                return over, False, True
         reply = read_frame(lesson.replies, limit=memory_mb * 2**20)
     except FrameTooLarge:  # not read, let alone held: what follows it on the pipe is no reply either
         return too_large(memory_mb), False, True
@@ -81,6 +92,7 @@ class _Lesson:
             try:
                 for fd in (*channel, self.requests, self.replies):
                     os.close(fd)
+                ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # the keeper may read its memory's size
                 limit_memory(memory_mb + self.ROOM, hard=True)  # each call then sets its own below this
                 serve(requests, replies)
             finally:
@@ -114,14 +126,18 @@ class _Lesson:
     def end(self) -> None:
         """Kill it and everything else in the namespace but the keeper, and wait for all of them: the orphans
         of the namespace are the keeper's children, and no zombie is left for ``alone`` to find."""
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:  # nothing left to kill: the lesson worker ended, and ``stopped`` reaped it
-            pass
-        while True:
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
+        _end_all_but_the_keeper()
         os.close(self.requests)
         os.close(self.replies)
+
+
+def _end_all_but_the_keeper() -> None:
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:  # nothing left to kill: the lesson worker ended, and ``stopped`` reaped it
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break

@@ -5,7 +5,7 @@ import atexit
 import os
 from pathlib import Path
 
-from tbcourse.runner.methods import bwrap, fork, spawn, unprivileged
+from tbcourse.runner.methods import bwrap, fork, hostuser, spawn, unprivileged
 from tbcourse.runner.preload import PRELOAD
 from tbcourse.runner.process import Worker, WorkerError
 from tbcourse.settings import BOUNDARIES, ENV, Settings
@@ -43,13 +43,33 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
             if settings.scratch is None:
                 raise WorkerError(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
             env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+            readable = [Path(path).parent, settings.work.resolve(), *filter(None, [settings.checks_tmp])]
+            user = _sandbox_user(settings.scratch, readable)
             if settings.method == "bwrap":
-                readable = [Path(path).parent, settings.work.resolve(), *filter(None, [settings.checks_tmp])]
-                command = bwrap.command(readable, settings.scratch, [preload], env)
+                command = bwrap.command(readable, settings.scratch, [preload], env, user)
             else:
-                command, env = unprivileged.command(settings.scratch, [preload], env)
-        _workers[key] = Worker.started(command, env, Path("/") if settings.method in BOUNDARIES else None)
+                command, env = unprivileged.command(settings.scratch, [preload], env, user)
+        boundary = settings.method in BOUNDARIES
+        _workers[key] = Worker.started(command, env, Path("/") if boundary else None, bounded=boundary)
+        if settings.method in BOUNDARIES and user:
+            _workers[key].owned = (*_workers[key].owned, user)  # closed with the worker: its processes end
     return key, _workers[key]
+
+
+def _sandbox_user(scratch: Path, readable: list[Path]) -> hostuser.SandboxUser | None:
+    """Where the grader is root, the uid of its own that the boundary's worker runs as, which owns the scratch
+    folder and may read the ``readable`` ones; None where the grader is not root (bubblewrap then runs as the
+    grader's own user, who is not the host's root either)."""
+    if not hostuser.needed():
+        return None
+    try:
+        user = hostuser.claim()
+    except OSError as err:
+        raise WorkerError(f"no uid to run student code as: {err}") from None
+    unprivileged.hand_over(scratch, user.uid)
+    unprivileged.let_read(*readable)
+    os.umask(0o022)  # what the checks write for student code from now on (a test's image file), that uid may read
+    return user
 
 
 def forget(key: str) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from tbcourse.runner.framing import READY, read_frame, send_request
 
 STARTUP_SECONDS = 300  # importing torch and the lessons' libraries on a loaded machine
+OUTPUT_BYTES = 2**16  # of what a call of sandboxed student code prints, the checks pass on this much, no more
+DROPPED = b"\n[the rest of what this call printed is dropped]\n"
 
 
 class WorkerError(RuntimeError):
@@ -36,16 +38,40 @@ class Worker:
     def __init__(self, process, requests: int, replies: int, describe: str, owned=()):
         self.process, self.requests = process, requests
         self.describe, self.owned, self.ready = describe, owned, False
+        self.printed = 0  # bytes the current call printed, where its output is bounded (``relay``)
         self.replies = queue.Queue()
         threading.Thread(target=pump, args=(lambda: read_frame(replies), self.replies), daemon=True).start()
 
     @classmethod
-    def started(cls, command: list[str], env: dict, cwd: Path | None = None) -> "Worker":
-        """The worker program run as ``command``, its channel on its standard input and output."""
+    def started(cls, command: list[str], env: dict, cwd: Path | None = None, bounded: bool = False) -> "Worker":
+        """The worker program run as ``command``, its channel on its standard input and output. ``bounded``: what
+        it prints (its standard error) reaches the checks' own through ``relay``, at most OUTPUT_BYTES a call."""
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
+                                   stderr=subprocess.PIPE if bounded else None,
                                    start_new_session=hasattr(os, "setsid"))
-        return cls(process, process.stdin.fileno(), process.stdout.fileno(), " ".join(command),
-                   (process.stdin, process.stdout))
+        worker = cls(process, process.stdin.fileno(), process.stdout.fileno(), " ".join(command),
+                     (process.stdin, process.stdout, *([process.stderr] if bounded else [])))
+        if bounded:
+            threading.Thread(target=worker.relay, args=(process.stderr.fileno(),), daemon=True).start()
+        return worker
+
+    def relay(self, fd: int) -> None:
+        """Pass on to the checks' standard error (the test's captured output) the first OUTPUT_BYTES of what each
+        call prints, and drop the rest: a flood of prints never fills the checks' log or memory."""
+        while True:
+            try:
+                chunk = os.read(fd, 2**16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            room = OUTPUT_BYTES - self.printed
+            self.printed += len(chunk)
+            if room >= 0:  # the first chunk past the bound says so, once
+                try:
+                    os.write(2, chunk[:room] + (DROPPED if len(chunk) > room else b""))
+                except OSError:  # the checks' standard error is closed: go on draining the pipe
+                    pass
 
     def wait_ready(self) -> None:
         """Wait for the worker's imports (it says READY), at most STARTUP_SECONDS; WorkerError if it did not start."""
@@ -63,6 +89,7 @@ class Worker:
     def call(self, request: tuple, seconds: float) -> bytes | None:
         """The reply to an ``encode_request``; None when the worker died; TimeoutError when it took too long."""
         self.wait_ready()
+        self.printed = 0
         try:
             send_request(self.requests, *request)
         except OSError:

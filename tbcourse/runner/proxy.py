@@ -28,19 +28,20 @@ import itertools
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.runner import pool, wire
-from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError
+from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError, shortened
 from tbcourse.runner.holding import Holding
+from tbcourse.runner.leftovers import temporary_folder
 from tbcourse.runner.process import WorkerError
 from tbcourse.runner.request import Request, encode_request
 from tbcourse.settings import BOUNDARIES, Settings
 
-MAX_EVENT_FILE = 256 * 2**20
+MAX_EVENT_BYTES = 256 * 2**20  # of the event files taken back from one call, over all of them
+MAX_EVENT_FILES = 16  # taken back for each writer of a call (a lesson's writer makes one)
 
 
 def import_problem(path: Path) -> str | None:
@@ -62,7 +63,7 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
 _calls: dict[Path, itertools.count] = {}  # the session's scratch folder: each student's calls are call1, call2, ...
 _holdings: dict[Path, Holding] = {}
-_held_tmp = tempfile.TemporaryDirectory(prefix="course-held-")  # where no checks' folder is set
+_held_tmp = temporary_folder("course-held-")  # where no checks' folder is set
 
 
 def _holding(settings: Settings) -> Holding:
@@ -109,8 +110,10 @@ def _worker_call(path, function, args, kwargs, settings):
 
 def _take_back_event_files(writer_dirs, values, scratch):
     """Copy the event files a sandboxed call wrote for each writer into that writer's own folder: regular
-    files only, none overwritten, each at most MAX_EVENT_FILE bytes, and no link followed on the way from
-    the scratch folder to them (a call may have made its writer's folder, or the one above, a link)."""
+    files only, none overwritten, at most MAX_EVENT_FILES a writer and MAX_EVENT_BYTES over all, and no link
+    followed on the way from the scratch folder to them (a call may have made its writer's folder, or the one
+    above, a link)."""
+    room = MAX_EVENT_BYTES
     for value in values:
         if id(value) not in writer_dirs:
             continue
@@ -120,14 +123,18 @@ def _take_back_event_files(writer_dirs, values, scratch):
             continue
         try:
             with os.scandir(folder) as entries:
-                names = [e.name for e in entries if e.name.startswith("events.out.tfevents.")
-                         and e.is_file(follow_symlinks=False)]
-            for name in names:
+                names = sorted(e.name for e in entries if e.name.startswith("events.out.tfevents.")
+                               and e.is_file(follow_symlinks=False))
+            for name in names[:MAX_EVENT_FILES]:
                 with os.fdopen(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder), "rb") as source:
                     info = os.fstat(source.fileno())
-                    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_EVENT_FILE:
+                    if stat.S_ISREG(info.st_mode) and info.st_size <= room:
+                        room -= info.st_size
                         with open(Path(value.log_dir) / name, "xb") as target:
-                            shutil.copyfileobj(source, target)
+                            left = info.st_size  # no more than it had: a file still growing stops there
+                            while left and (chunk := source.read(min(left, 2**20))):
+                                target.write(chunk)
+                                left -= len(chunk)
         finally:
             os.close(folder)
     if writer_dirs:
@@ -154,11 +161,12 @@ def _unpack(payload, path, function, args, kwargs, settings):
         kind = reply[0]
         if kind in ("failed", "died"):
             message = reply[1] if kind == "failed" else f"{_doing(path, function)} ended the process: {reply[1]}"
-            raise _fail(str(message))
+            raise _fail(shortened(str(message)))
         if kind == "raised":
             _, name, message, where = reply
             if not all(isinstance(s, str) for s in (name, message, where)):
                 raise wire.WireError("a malformed exception")
+            name, message, where = shortened(name), shortened(message), shortened(where)
         elif kind != "returned" or not isinstance(reply[1], bytes) or not isinstance(reply[2], bytes):
             raise wire.WireError(f"an unknown reply {kind!r:.40}")
     except (wire.WireError, TypeError, ValueError, IndexError) as err:

@@ -9,6 +9,7 @@ tensors (any dtype, no autograd history), torch.Size, torch.dtype, numpy arrays 
 and references to the objects that the call was given (``Ref``), which the checks resolve to their own.
 """
 import json
+import math
 import struct
 from dataclasses import dataclass
 
@@ -150,6 +151,7 @@ def _dec(node, payload, offsets, resolve, depth):
     if kind == "tensor":
         dtype, shape = TORCH_DTYPES[node["dtype"]], [int(d) for d in node["shape"]]
         raw, stride = data("tensor"), [int(s) for s in node["stride"]]
+        _check_size(raw, shape, dtype.itemsize)
         tensor = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape) if raw else torch.empty(shape, dtype=dtype)
         if _dense(shape, stride) and stride != list(tensor.stride()):  # e.g. a tensor transposed in place
             tensor = torch.empty_strided(shape, stride, dtype=dtype).copy_(tensor)
@@ -158,7 +160,9 @@ def _dec(node, payload, offsets, resolve, depth):
         dtype = np.dtype(node["dtype"])
         if dtype.kind not in NUMPY_KINDS:
             raise WireError(f"a numpy array of dtype {dtype}")
-        array = np.frombuffer(data("array"), dtype=dtype).reshape([int(d) for d in node["shape"]]).copy()
+        raw, shape = data("array"), [int(d) for d in node["shape"]]
+        _check_size(raw, shape, dtype.itemsize)
+        array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
         return array[()] if node["scalar"] else array
     if kind == "ref":
         if resolve is None:
@@ -166,6 +170,13 @@ def _dec(node, payload, offsets, resolve, depth):
         key, ref_kind, name = node["ref"]
         return resolve(Ref(key, ref_kind, name))
     raise WireError(f"an unknown node {kind!r:.40}")
+
+
+def _check_size(raw: bytes, shape: list[int], itemsize: int) -> None:
+    """A tensor's or an array's data must be exactly what its shape and dtype say: a shape without its data
+    would otherwise be rebuilt here as that many bytes of memory the call never had to hold."""
+    if any(d < 0 for d in shape) or len(raw) != math.prod(shape) * itemsize:
+        raise WireError(f"data of {len(raw)} bytes for a shape {shape[:8]} of {itemsize}-byte elements")
 
 
 def _dense(shape, stride) -> bool:

@@ -167,7 +167,8 @@ def test_a_broken_upload_of_loose_files_costs_only_its_lessons(archive, tmp_path
     check_broken(proc, results, root)
 
 
-@pytest.mark.skipif(not UNPRIVILEGED, reason="running student code as nobody needs root and setpriv")
+@pytest.mark.skipif(not UNPRIVILEGED,
+                    reason="running student code as a uid of its own needs root and a Python any user may run")
 def test_a_broken_nested_clone_graded_as_the_unprivileged_user_the_same(archive, tmp_path):
     root = tmp_path / "autograder"
     clone = {f"course-main/lessons/{n}.py": t for n, t in broken_lessons(root / "results" / "results.json").items()}

@@ -3,7 +3,10 @@
 Each attack really tries what the boundary (``tbcourse.runner.methods.bwrap``) promises it cannot do: write
 outside its scratch folder, read the solutions, the answer keys or a classmate's work, forge the record of
 verdicts, reach the network, outlive its call, signal or trace the checks, raise its own limits, make the
-checks unpickle something, or be graded on a file reached through a symbolic link. Every attacker notes
+checks unpickle something, or be graded on a file reached through a symbolic link; write a kernel setting
+as the host's root, make the checks decode a PNG bomb or build a tensor its reply does not hold, flood the
+checks' log with prints, start a fork storm, hold more than the call's memory in children, or fill the disk
+from its scratch folder. Every attacker notes
 that its attack ran (``ATTACKED``) and each step that worked (``BREACH``) in the sandbox's own /tmp, and its
 as_displayable (01.3) is a reporter that fails with those notes as its message, which the student's grade
 record keeps. (Its stderr is no channel: the grader's log keeps a student's prints only for failing tests.)
@@ -16,8 +19,9 @@ Without the boundary (``--trusted``) the record forger gets 100 points, the read
 daemon survives and rewrites its gradebook row, the network attacker is heard, the writer plants files in
 the course and the venv and changes other submissions: each of these tests then fails.
 
-Every attack is bounded: at most 30 s, 50 processes, and about a gigabyte sent down a pipe (refused after
-its first bytes). Processes are found again by a marker unique to this run, and killed if any remain.
+Every attack is bounded: at most 30 s, 200 processes (a fork storm, killed by itself), 1.8 GB of memory, 750 MB
+of disk, and about a gigabyte sent down a pipe (refused after its first bytes); a kernel setting is written
+back with its own value. Processes are found again by a marker unique to this run, and killed if any remain.
 """
 import csv
 import hashlib
@@ -39,6 +43,7 @@ import jupytext
 import pytest
 
 from tbcourse.grading.notebooks import to_notebook
+from tbcourse.runner.methods import hostuser
 from tbcourse.settings import ENV, ROOT, Settings
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
@@ -50,7 +55,10 @@ FULL = {"01.1": 2, "01.2": 5, "01.3": 2}
 MARKER = f"tbattack{uuid.uuid4().hex[:12]}"  # in every attacker's processes, files and messages
 SETTLE = 8  # seconds to wait after grading: the daemon strikes 1 s after its call, then every second
 MEMORY_MESSAGE = "more memory than the grader allows"
-SITE = Path(next(p for p in sys.path if p.endswith("site-packages") and Path(p).is_relative_to(ROOT / ".venv")))
+KERNEL_SETTINGS = ("/proc/sys/vm/overcommit_ratio", "/proc/sys/kernel/core_pattern")
+LOG_BYTES = 2**21  # a student's log of the grade: a flood of prints must not reach it
+SITE = Path(next(p for p in sys.path if p.endswith("site-packages")
+                 and Path(p).resolve().is_relative_to((ROOT / ".venv").resolve())))  # the venv may be a link
 COURSE_FILES = [ROOT / "tests" / "keys" / "faces_review.json", ROOT / "tests" / "graded" / "conftest.py"]
 MARKED_DIRS = [ROOT, ROOT / "solutions", ROOT / "tbcourse", ROOT / "tests" / "graded", SITE]  # where files are planted
 
@@ -391,6 +399,124 @@ for path in glob.glob("/tmp/course-grade-*/checks/**/events.out.tfevents.*", rec
     except OSError:
         pass
 '''),
+    # is never the host's root: a kernel setting opened for writing, and written back with its own value
+    "writes_a_kernel_setting": (SOLUTION, '''
+_say("ATTACKED", f"uid {os.getuid()}")
+for _setting in ("/proc/sys/vm/overcommit_ratio", "/proc/sys/kernel/core_pattern"):
+    try:
+        _value = open(_setting).read()
+        with open(_setting, "w") as out:
+            out.write(_value)
+        _say("BREACH", f"wrote {_setting}")
+    except OSError:
+        pass
+'''),
+    # cannot make the checks decode a huge image: a 12000 x 12000 PNG of about 420 KB in its event file
+    "png_bomb": (SOLUTION, '''
+import struct as _struct, zlib as _zlib
+_honest_log_note_images = log_note_images
+
+
+def _png(side):
+    def chunk(kind, data):
+        return _struct.pack(">I", len(data)) + kind + data + _struct.pack(">I", _zlib.crc32(kind + data))
+    pack, row = _zlib.compressobj(9), bytes(1 + 3 * side)
+    data = b"".join(pack.compress(row) for _ in range(side)) + pack.flush()
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", _struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def log_note_images(writer, size=512):
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    _say("ATTACKED")
+    _honest_log_note_images(writer, size)
+    image = Summary.Image(height=12000, width=12000, colorspace=3, encoded_image_string=_png(12000))
+    writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag="fake_img", image=image)]), 6)
+'''),
+    # cannot make the checks build a tensor its reply does not hold: a 784 MB shape with no data
+    "empty_tensor_reply": (SOLUTION, '''
+def displayed_pixels(img, dataformats="CHW"):
+    _say("ATTACKED")
+    head = struct.Struct("<Q")
+    def framed(value, sizes):
+        header = json.dumps({"value": value, "sizes": sizes}).encode()
+        return head.pack(len(header)) + header
+    inner = framed({"tensor": 0, "dtype": "float32", "shape": [14000, 14000], "stride": [14000, 1], "grad": False},
+                   [0])
+    empty = framed({"dict": []}, [])
+    outer = framed({"tuple": ["returned", {"bytes": 0}, {"bytes": 1}]}, [len(inner), len(empty)])
+    payload = outer + inner + empty
+    for fd in _pipes():
+        try:
+            _write_all(fd, head.pack(len(payload)) + payload)
+        except OSError:
+            pass
+    os._exit(0)
+'''),
+    # cannot fill the checks' log: 32 MB of prints at every import
+    "floods_stderr": (SOLUTION, '''
+_say("ATTACKED")
+_chunk = f"{MARKER} flood ".encode() * (1 << 16)
+for _ in range((32 << 20) // len(_chunk)):
+    os.write(2, _chunk)
+'''),
+    # cannot start more than 64 processes at once (where the grader is root; capped at 200 all the same)
+    "fork_storm": (SOLUTION, '''
+import time as _time
+_honest_log_note_images = log_note_images
+
+
+def log_note_images(writer, size=512):
+    _say("ATTACKED")
+    children = []
+    for _ in range(200):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            _time.sleep(5)
+            os._exit(0)
+        children.append(pid)
+    if PROCESS_LIMIT and len(children) >= PROCESS_LIMIT:
+        _say("BREACH", f"started {len(children)} processes")
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return _honest_log_note_images(writer, size)
+'''),
+    # cannot hold more than the call's memory in children, each within its own limit: 3 x 600 MB
+    "children_hoard": (SOLUTION, '''
+import time as _time
+
+
+def log_note_images(writer, size=512):
+    _say("ATTACKED")
+    for _ in range(3):
+        if os.fork() == 0:
+            hoard = bytearray(600 << 20)
+            for i in range(0, len(hoard), 4096):
+                hoard[i] = 1
+            _time.sleep(20)
+            os._exit(0)
+    _time.sleep(10)  # the keeper adds them up long before
+    _say("BREACH", "three children held 1800 MB for 10 s")
+'''),
+    # cannot fill the disk from its scratch folder: 3 files of 250 MB
+    "fills_scratch": (SOLUTION, '''
+import time as _time
+
+
+def log_note_images(writer, size=512):
+    _say("ATTACKED")
+    block = bytes(1 << 20)
+    for n in range(3):
+        with open(f"{MARKER}-fill{n}", "wb") as out:
+            for _ in range(250):
+                out.write(block)
+    _time.sleep(3)
+    _say("BREACH", "wrote 750 MB to its scratch folder")
+'''),
 }
 
 # Submissions that are nothing but symbolic links (no code of their own), and a name a spreadsheet would run.
@@ -418,6 +544,13 @@ EXPECTED = {
     "smuggles_pickles": ({"01.1": 2}, "graded"),  # its displayed_pixels returns pickles
     "zombie_daemons": (WITHOUT_01_3, "graded"),
     "links_the_scratch": ({"01.2": 5}, "graded"),  # its writer's folder is a dangling link
+    "writes_a_kernel_setting": (WITHOUT_01_3, "graded"),
+    "png_bomb": ({"01.2": 5}, "graded"),  # its log_note_images logs an image the checks refuse
+    "empty_tensor_reply": ({"01.1": 2}, "graded"),  # its displayed_pixels replies with a forged tensor
+    "floods_stderr": (WITHOUT_01_3, "graded"),
+    "fork_storm": (WITHOUT_01_3, "graded"),
+    "children_hoard": ({"01.2": 5}, "graded"),  # its log_note_images is ended for its children's memory
+    "fills_scratch": ({"01.2": 5}, "graded"),  # its log_note_images is ended for its scratch folder
     "links_to_the_solution": ({}, "no lesson files found"),
     "links_a_notebook": ({}, "no lesson files found"),
     "links_the_lessons_folder": ({}, "no lesson files found"),
@@ -594,10 +727,12 @@ def graded(tmp_path_factory):
     constants = dict(MARKER=MARKER, ROOT=str(ROOT), SUBMISSIONS=str(folder / "class"), REPORTS=str(reports),
                      PORT=listener.tcp.getsockname()[1], UDP_PORT=listener.udp.getsockname()[1], UNIX_NAME=MARKER,
                      RECORD_VAR=ENV["record"], LIMIT_MB=Settings().call_memory_mb, SECRET=f"secret-of-{MARKER}",
-                     CANARY=str(folder / "unpickled"), DAEMON_CANARY=str(folder / "daemon-was-here"))
+                     CANARY=str(folder / "unpickled"), DAEMON_CANARY=str(folder / "daemon-was-here"),
+                     PROCESS_LIMIT=hostuser.PROCESSES if hostuser.needed() else 0)
     try:
         submissions = build_class(folder, constants)
-        before = {"course": course_state(), "git": git_status(), "class": snapshot(submissions)}
+        before = {"course": course_state(), "git": git_status(), "class": snapshot(submissions),
+                  "kernel": kernel_settings()}
         command = [sys.executable, "-m", "tbcourse.grading.gradebook", str(submissions), "--reports", str(reports),
                    "--lesson", "01", "--timeout", "20"]
         run = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=ROOT)
@@ -608,6 +743,10 @@ def graded(tmp_path_factory):
     finally:
         listener.close()
         kill_marked()
+
+
+def kernel_settings() -> dict[str, str]:
+    return {path: Path(path).read_text() for path in KERNEL_SETTINGS}
 
 
 def rows(path: Path) -> dict[str, dict]:
@@ -736,3 +875,22 @@ def _read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
+
+
+def test_the_hosts_kernel_settings_are_unchanged(graded):
+    assert kernel_settings() == graded["before"]["kernel"]
+
+
+def test_the_checks_refuse_a_huge_image_and_a_tensor_without_data(graded):
+    assert "far larger than any this course logs" in message(graded, "png_bomb", "01.1")
+    assert "data of 0 bytes" in message(graded, "empty_tensor_reply", "01.2")
+
+
+def test_processes_together_are_bounded_in_memory_and_scratch_disk(graded):
+    assert MEMORY_MESSAGE in message(graded, "children_hoard", "01.1")
+    assert "scratch folder" in message(graded, "fills_scratch", "01.1")
+
+
+def test_a_flood_of_prints_leaves_the_report_folder_small(graded):
+    logs = {path.name: path.stat().st_size for path in (graded["reports"] / "grades").glob("*.log")}
+    assert logs and max(logs.values()) <= LOG_BYTES, logs

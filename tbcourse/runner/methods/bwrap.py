@@ -18,6 +18,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from tbcourse.runner.methods import hostuser
 from tbcourse.settings import DATA, ENV, GRADED_TESTS, ROOT, SAFE_PATH
 
 INSTALL = "sudo apt-get install bubblewrap   # Debian/Ubuntu; Fedora: sudo dnf install bubblewrap"
@@ -40,8 +41,14 @@ def bwrap() -> str:
 
 def check() -> None:
     """Raise BoundaryMissing, with what to do, unless bubblewrap is installed and can make its namespaces here."""
-    probe = subprocess.run([bwrap(), "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/", "/",
-                            "true"], capture_output=True, text=True, timeout=30)
+    probe = [bwrap(), "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    user = hostuser.claim() if hostuser.needed() else None  # as the uid the worker will run as
+    try:
+        probe = subprocess.run(hostuser.launch(user, probe) if user else probe, capture_output=True, text=True,
+                               timeout=30)
+    finally:
+        if user:
+            user.close()
     if probe.returncode:
         raise BoundaryMissing(f"bubblewrap cannot make its namespaces here ({probe.stderr.strip()[:200]}); "
                               "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) "
@@ -64,11 +71,13 @@ def _outermost(paths):
     return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)]
 
 
-def command(readable: list[Path], scratch: Path, worker_args: list[str], env: dict[str, str]) -> list[str]:
+def command(readable: list[Path], scratch: Path, worker_args: list[str], env: dict[str, str],
+            user: hostuser.SandboxUser | None = None) -> list[str]:
     """``bwrap ... python -m tbcourse.runner.worker ...``: ``readable`` folders read-only, ``scratch``
-    writable, the same paths inside as outside."""
+    writable, the same paths inside as outside; started as ``user`` (``hostuser``) where the grader is root.
+    /proc is read-only inside: what it exposes of the kernel (``/proc/sys``) cannot be written from there."""
     args = [bwrap(), "--unshare-all", "--unshare-user", "--as-pid-1", "--cap-drop", "ALL", "--die-with-parent",
-            "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev",
+            "--new-session", "--clearenv", "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev",
             "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]
     for folder in SYSTEM_DIRS:
         if os.path.exists(folder):
@@ -85,12 +94,14 @@ def command(readable: list[Path], scratch: Path, worker_args: list[str], env: di
     for folder in binds:
         if folder.is_relative_to(ROOT):
             (skeleton / folder.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
-    args += ["--ro-bind", str(skeleton), str(ROOT)]
+    staged = hostuser.stage([skeleton, *binds], scratch.parent / "staged") if user else {}
+    args += ["--ro-bind", str(staged.get(skeleton, skeleton)), str(ROOT)]
     for folder in binds:
-        args += ["--ro-bind", str(folder), str(folder)]
+        args += ["--ro-bind", str(staged.get(folder, folder)), str(folder)]
     args += ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", "/"]  # the worker moves to scratch
     for key, value in {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
                        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),  # the checks' own copy of the course
                        ENV["start_method"]: "bwrap", ENV["scratch"]: str(scratch), **env}.items():
         args += ["--setenv", key, value]
-    return [*args, "--", sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", "--pid-namespace", *worker_args]
+    args += ["--", sys.executable, *SAFE_PATH, "-m", "tbcourse.runner.worker", "--pid-namespace", *worker_args]
+    return hostuser.launch(user, args, staged) if user else args

@@ -1,0 +1,91 @@
+"""Bounds over all of a call's processes together, watched from bubblewrap's keeper (``tbcourse.runner.keeper``)
+while the call runs: their memory, and the size of the scratch folder. Each process also has limits of its
+own (address space, file size: ``call.limit_memory``, ``keeper.FILE_BYTES``) and, where the grader is root,
+the uid they run as may have at most ``hostuser.PROCESSES`` processes; but three children of a call could each
+hold the call's memory, and files of the maximal size could fill the disk, so the keeper adds up both every
+``POLL_SECONDS`` and ends the call (every process but itself) when either is over. Memory is their resident
+sizes, which cost nothing to read; only when these pass the bound are their proportional set sizes read,
+which count a page that forked processes share once (and would slow a call down if read all the time)."""
+import os
+import shutil
+import stat
+
+from tbcourse.runner import wire
+
+POLL_SECONDS = 0.1
+SCRATCH_BYTES = 2**29  # the scratch folder, over all the calls of a grade
+SCRATCH_ENTRIES = 100_000  # files and folders in it: more are counted as a full scratch folder
+
+
+def memory(proportional: bool) -> int:
+    """Bytes of memory of every process of the PID namespace but its first (the keeper): their proportional
+    set sizes (a page that forked processes share counts once over all of them: precise, but it walks each
+    process's page tables), or their resident sizes (counters: cheap, and never less)."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or name == "1":
+            continue
+        sources = ((f"/proc/{name}/smaps_rollup", b"Pss:"),) if proportional else ()
+        for path, key in (*sources, (f"/proc/{name}/status", b"VmRSS:")):
+            try:
+                with open(path, "rb") as info:
+                    total += next(int(line.split()[1]) for line in info if line.startswith(key)) * 1024
+                break
+            except (OSError, StopIteration, ValueError, IndexError):
+                continue
+    return total
+
+
+def scratch_bytes(folder: str) -> int:
+    """Bytes the files under ``folder`` take on disk (no link followed)."""
+    total, entries, stack = 0, 0, [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as found:
+                for entry in found:
+                    entries += 1
+                    if entries > SCRATCH_ENTRIES:
+                        return SCRATCH_BYTES + 1
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+                    else:
+                        total += info.st_blocks * 512
+        except OSError:
+            continue
+    return total
+
+
+def empty(folder: str) -> None:
+    """Remove what is in the scratch folder (its processes ended): the next call starts with room."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.remove(entry.path)
+            except OSError:
+                pass
+
+
+class Watch:
+    """One call's bounds: ``over()`` says, as a reply, which bound the call passed, or None."""
+
+    def __init__(self, memory_mb: int, scratch: str | None):
+        self.limit, self.scratch = memory(proportional=True) + memory_mb * 2**20, scratch
+        self.memory_mb, self.full = memory_mb, False
+
+    def over(self) -> bytes | None:
+        if memory(proportional=False) > self.limit and memory(proportional=True) > self.limit:
+            return wire.encode(("raised", "MemoryError", f"its processes together held more than "
+                                                         f"{self.memory_mb} MB", ""))
+        if self.scratch and scratch_bytes(self.scratch) > SCRATCH_BYTES:
+            self.full = True
+            return wire.encode(("failed", f"the call wrote more than {SCRATCH_BYTES >> 20} MB to its scratch "
+                                          "folder (what it had written there is removed)"))
+        return None
+
+    def ended(self) -> None:
+        """The call's processes were ended: a full scratch folder is emptied for the next call."""
+        if self.full:
+            empty(self.scratch)
