@@ -51,7 +51,10 @@ def test_students_in_turn_get_their_own_grades_and_leave_no_worker_behind(tmp_pa
         checker.close()
 
 
-def test_a_checker_killed_in_the_middle_of_a_grade_costs_that_student_only(tmp_path):
+def test_a_checker_killed_in_the_middle_of_a_grade_costs_that_student_only(tmp_path, monkeypatch):
+    private = tmp_path / "tmp"  # the grade's temporary folder, and its record, where no other grade's are
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     checker, reports, result, since = Checker(ONE_THREAD), tmp_path / "reports", {}, time.time()
     slow = student(tmp_path, "slow", "import time\ntime.sleep(1)\n" + SOLUTION)  # each call takes 1 s
     thread = threading.Thread(target=lambda: result.update(record=grade_student(slow, reports, "01", 20, None,
@@ -75,7 +78,8 @@ def test_a_checker_killed_in_the_middle_of_a_grade_costs_that_student_only(tmp_p
 
 
 def records(since: float) -> list[Path]:
-    """The verdict records of the grades begun since then (the grade's temporary folder holds its record)."""
+    """The verdict records of this process's grades begun since then (the grade's temporary folder holds its
+    record)."""
     found = []
     for path in Path(tempfile.gettempdir()).glob("course-grade-*/record.jsonl"):
         try:
