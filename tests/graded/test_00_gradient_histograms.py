@@ -45,7 +45,7 @@ def random_model(rng):
     names = rng.sample(NAMES, 4)
     parts = [(names[0], nn.Sequential(*nest(rng, convs))), (names[1], nn.Flatten()),
              (names[2], nn.Sequential(*nest(rng, linears))), (names[3], nn.Linear(width, 2))]
-    order = [name for name, _ in parts[:3]]
+    order = [name for name, _unused in parts[:3]]
     model = Chain(rng.sample(parts, len(parts)), order)  # names[3] is registered but never used
     params = list(model.parameters())
     for p in rng.sample(params, rng.randint(1, len(params) // 2)):

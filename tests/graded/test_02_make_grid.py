@@ -113,8 +113,8 @@ def reference_batch(root, batch_size, size, seed):
     torch.empty((), dtype=torch.int64).random_(generator=shuffle)  # the base seed, drawn before the order
     first = [samples[i] for i in torch.randperm(len(samples), generator=shuffle)[:batch_size].tolist()]
     pictures = [TF.to_tensor(TF.resize(rgb_picture(path), list(size), InterpolationMode.BILINEAR, antialias=True))
-                for path, _ in first]
-    return (torch.stack(pictures), torch.tensor([label for _, label in first])), len(classes)
+                for path, _unused in first]
+    return (torch.stack(pictures), torch.tensor([label for _unused, label in first])), len(classes)
 
 
 @pytest.mark.exercise("02.2", points=3)

@@ -31,9 +31,9 @@ def build(rng, depth, width):
         child, width = build(rng, depth - 1, width)
         children.append((name, child))
     if rng.random() < 0.5:
-        return nn.Sequential(*(child for _, child in children)), width
+        return nn.Sequential(*(child for _unused, child in children)), width
     spare = [(names[3], nn.Linear(width, 3))] if rng.random() < 0.5 else []  # registered, never called
-    return Chain(rng.sample(children + spare, len(children) + len(spare)), [n for n, _ in children],
+    return Chain(rng.sample(children + spare, len(children) + len(spare)), [n for n, _unused in children],
                  scale=rng.random() < 0.3), width
 
 
@@ -71,8 +71,8 @@ def input_shapes(graph_def):
 
 def models(rng, alexnet):
     return [(LeNet(rng.choice([2, 3, 10])), (rng.randint(1, 3), 3, 32, 32), LENET),
-            (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _ in alexnet.named_modules() if name}),
-            *(random_model(rng) for _ in range(3))]
+            (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _unused in alexnet.named_modules() if name}),
+            *(random_model(rng) for _unused in range(3))]
 
 
 def log_truth(logdir, model, input_size):

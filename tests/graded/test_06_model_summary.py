@@ -50,7 +50,7 @@ class Plan:
         self.shapes[name] = shape
 
     def summary(self):
-        total = sum(size for size, _ in self.calls)
+        total = sum(size for size, _unused in self.calls)
         trainable = sum(size for size, key in self.calls if key not in self.frozen)
         return {"total": total, "trainable": trainable, "params_mb": float(f"{total * 4 / 2**20:.2f}")}
 
@@ -197,7 +197,7 @@ def test_output_shapes(rng, alexnet):
 def test_summary_totals(rng, alexnet):
     cases = named_models(rng, alexnet)
     cases += [(_("random model {i}").format(i=i), model, input_size, {"summary": plan.summary()})
-              for i, (model, input_size, plan, _) in enumerate(random_model(rng) for _ in range(3))]
+              for i, (model, input_size, plan, _unused) in enumerate(random_model(rng) for _unused in range(3))]
     for name, model, input_size, want in cases:
         want = want["summary"]
         got = lesson.summary_totals(model, input_size)

@@ -24,7 +24,7 @@ def test_normalize_image_is_make_grids(rng, case):
     c, h, w = rng.choice([1, 3, 4]), rng.randint(1, 40), rng.randint(2, 40)
     img = torch.randn(c, h, w, generator=gen) * 10 ** rng.uniform(-2, 3) + rng.uniform(-100, 100)
     value_range = None if case % 2 else tuple(sorted(rng.uniform(-3, 3) * float(img.std()) + float(img.mean())
-                                                     for _ in range(2)))
+                                                     for _unused in range(2)))
     own = img.clone()
     want = make_grid(own.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[:c]
     got = lesson.normalize_image(img, value_range)

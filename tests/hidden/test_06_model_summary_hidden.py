@@ -41,7 +41,7 @@ def signal_model(rng):
 
 def own_counts(model):
     counts = {name: sum(p.numel() for p in m.parameters(recurse=False))
-              for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))}
+              for name, m in model.named_modules() if any(True for _unused in m.parameters(recurse=False))}
     return counts | {"total": sum(p.numel() for p in model.parameters())}
 
 
