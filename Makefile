@@ -47,7 +47,7 @@ grade: $(STAMP) ## grade a class in bubblewrap (SUBMISSIONS=dir) -> reports/grad
 	@test -n $(call q,$(SUBMISSIONS)) || { echo "usage: make grade SUBMISSIONS=dir (a folder or zip per student, or a flat LMS download)"; exit 2; }
 	$(PY) -m tbcourse.grading.gradebook $(call q,$(SUBMISSIONS)) $(if $(LESSON),--lesson $(LESSON)) $(if $(TRUSTED),--trusted) \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(ROSTER),--roster $(call q,$(ROSTER))) \
-		$(if $(OVERRIDES),--overrides $(call q,$(OVERRIDES)))
+		$(if $(OVERRIDES),--overrides $(call q,$(OVERRIDES))) $(if $(COURSE_LANG),--lang $(call q,$(COURSE_LANG)))
 
 check: $(STAMP) ## the course's own tests (what CI runs); -rs says what was skipped and why
 	$(PY) -m pytest -q -rs --durations=15

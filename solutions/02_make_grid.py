@@ -76,7 +76,7 @@ from tbcourse.kit.paths import FACES, run_dir
 # straight from the source of `make_grid`: a single-channel batch is repeated into 3 channels (so it
 # shows grey), and a batch of **one** image is returned as that image, with no padding at all.
 
-# %% [markdown] en="6b71d15b" lang="zh"
+# %% [markdown] en="7c4c007c" lang="zh"
 # ## torchvision.utils.make_grid — 制作网格图像
 #
 # ```python
@@ -98,9 +98,10 @@ from tbcourse.kit.paths import FACES, run_dir
 #
 # ### 网格的形状（The shape of a grid）
 #
-# 每张图像在上边和左边各有 `padding` 个像素，整个网格在下边和右边再多一条 `padding`。所以设
-# `cols = min(nrow, n)`、`rows = ceil(n / cols)`，网格就是
-# `(C, rows * (h + padding) + padding, cols * (w + padding) + padding)`。有两种特殊情况，都直接来自
+# 每张图像在上边和左边各有 `padding` 个像素，整个网格在下边和右边再多一条 `padding`；每 `nrow` 张图像排成
+# 一行，最后一行即使没排满，也占一整行的高度。完整地算一遍：10 张 3 × 20 × 30 的图像，`nrow=4`、`padding=1`，
+# 排成 4、4、2 张的三行，高是三行各 21 像素再加底部的一条，共 64；宽是四列各 31 像素再加右边的一条，共 125：
+# 得到一张 `(3, 64, 125)` 的网格图像。`nrow=12` 时，同样的 10 张图像排成一行。有两种特殊情况，都直接来自
 # `make_grid` 的源码：单通道的 batch 会被复制成 3 个通道（所以显示为灰色）；只有**一张**图像的 batch
 # 原样返回那张图像，完全不加间距。
 
@@ -179,11 +180,12 @@ def load_batch(root, batch_size=16, size=(32, 32), seed=0):
 # `make_grid` works on a copy (`tensor.clone()` before its in-place `clamp_`); your version must not
 # change its input either.
 
-# %% [markdown] en="ba9c0165" lang="zh"
+# %% [markdown] en="4ecb3b98" lang="zh"
 # ### normalize 与 value_range — 标准化与标准化范围（normalize and value_range）
 #
-# `normalize=True` 时，`make_grid` 先把数值**截断**到 `(low, high)`，再把这个区间映射到 **[0, 1]**：
-# `(x - low) / max(high - low, 1e-5)`（`1e-5` 避免像素值全相同的图像除以零）。给了 `value_range` 时
+# `normalize=True` 时，`make_grid` 先把数值**截断**到 `(low, high)`，再把这个区间按直线映射到 **[0, 1]**：
+# `low` 变成 0，`high` 变成 1，正中间变成 0.5。宽度为 0 的区间（像素值全相同的图像）本会除以零；`make_grid`
+# 的除数至少取 `1e-5`，所以这样的图像结果全是 0。给了 `value_range` 时
 # `(low, high)` 就是它，否则是张量自身的最小值和最大值：整个 batch 的，或在 `scale_each=True` 时每张图像的。
 #
 # 笔记说标准化把数值映射“到 0-255 之间”。并非如此：`make_grid` 止于 [0, 1]，是 `add_image` 在生成 PNG 的路上

@@ -149,19 +149,19 @@ def conv_layers(model):
 # reshapes to `(-1, 3, k_h, k_w)`, which swaps height and width. AlexNet's kernels are square, so
 # nothing shows; read the shape as `(c_out, c_in, kh, kw)` and keep the order.
 
-# %% [markdown] en="8d689a58" lang="zh"
+# %% [markdown] en="6bf77487" lang="zh"
 # ## 3. 把卷积核画成图片 — 卷积核可视化（Kernels as pictures）
 #
 # `Conv2d` 的权重 `w` 形状为 `(c_out, c_in, kh, kw)`：对 `c_out` 个输出通道中的每一个，每个输入通道各有一片
 # `kh × kw`。`make_grid` 要的是 batch `B × C × H × W`，所以有两种切法。
 #
-# **按输入通道拆分**（标签 `i_Convlayer_split_in_channel`）：取一个输出通道，即形状为 `(c_in, kh, kw)` 的
-# `w[o]`，再加一个通道维——`w[o].unsqueeze(1)` 是 `(c_in, 1, kh, kw)`，即 `c_in` 张单通道图片
-# （make_grid needs BCHW, 这里拓展C维度）。用 `nrow=c_in` 时它们在一行中并排，每个输入通道一块灰度图。
+# **按输入通道拆分**（标签 `i_Convlayer_split_in_channel`）：取一个输出通道，形状为 `(c_in, kh, kw)`，
+# 给它加上 make_grid 需要的通道维：得到 `c_in` 张单通道图片（make_grid needs BCHW, 这里拓展C维度）。
+# 它们在一行中并排，每个输入通道一块灰度图。
 # 这种视图对每一层都是如实的：每一块恰好就是某一个输入通道遇到的那些权重。
 #
-# **全部卷积核作为 RGB**（标签 `i_all`）：`w.reshape(-1, 3, kh, kw)` 把这一层的*所有*切片每三个重新分成一组，
-# 每组显示为一块彩色图。对第一层这完全正确：它的 `c_in` 是 3，输入通道**就是**红、绿、蓝，所以每一块就是一个
+# **全部卷积核作为 RGB**（标签 `i_all`）：把这一层的*所有*切片按权重自身的顺序每三个重新分成一组，
+# 每组显示为一块彩色图（4 × 6 个切片的权重得到 8 块）。对第一层这完全正确：它的 `c_in` 是 3，输入通道**就是**红、绿、蓝，所以每一块就是一个
 # 卷积核，以它所响应的颜色显示。对更深的层，这就是虚构了：conv2 的 64 个输入通道是 conv1 的特征图，不是颜色，
 # 而且由于 64 不是 3 的倍数，有些块甚至把一个卷积核的结尾和下一个的开头混在一起。把 `1_all` 当作纹理来看，
 # 不要当作颜色。当 `c_out * c_in` 不是 3 的倍数时（AlexNet 的最后一个卷积层，256 × 256），这种视图根本不存在，

@@ -155,18 +155,18 @@ def conv1_feature_maps(model, img):
 # a *view* with the dimensions swapped and leaves the tensor alone; `make_grid` copies before it
 # normalises, so the view is never written to.
 
-# %% [markdown] en="7d39c070" lang="zh"
+# %% [markdown] en="4721a0b8" lang="zh"
 # ## 3. 64 张特征图拼成一张网格图像 — 预处理：transpose（One grid of 64 maps）
 #
 # `make_grid` 接收一批图像 B × C × H × W。特征图却是**一张** 64 通道的图像，
-# `(1, 64, 55, 55)`；我们要的是 64 张单通道图像，`(64, 1, 55, 55)`：交换第 0 维和第 1 维。然后
-# `make_grid(..., nrow=8, normalize=True, scale_each=True)` 给出 8 行、每行 8 块灰度图，每张特征图各自拉伸到
-# 自己的 min…max：`(3, 8·57 + 2, 8·57 + 2) = (3, 458, 458)`。
+# `(1, 64, 55, 55)`；我们要的是 64 张单通道图像，`(64, 1, 55, 55)`：前两个维度互换位置。然后
+# 做一张每行 8 块的网格图像，每张特征图各自拉伸到自己的 min…max，得到 8 行、每行 8 块灰度图：
+# `(3, 8·57 + 2, 8·57 + 2) = (3, 458, 458)`。
 #
 # **笔记的陷阱：`transpose_`。** 原代码写的是 `fmap_1.transpose_(0, 1)`。结尾的下划线表示*原地*操作：
 # 它改动 `fmap_1` 本身，此后它就是 `(64, 1, 55, 55)`。在函数内部，这意味着调用者的张量悄悄改变了形状——对同一组
 # 特征图调用这个函数两次，第二次又把它们转置回 `(1, 64, 55, 55)`：一张 64 通道的“图像”，`add_image` 无法显示它。
-# `fmap.transpose(0, 1)`（没有下划线）返回一个交换了维度的*视图*，不改动 `fmap`；`make_grid` 在标准化之前会先复制，
+# 不带下划线的 `transpose` 返回一个交换了维度的*视图*，不改动原来的张量；`make_grid` 在标准化之前会先复制，
 # 所以这个视图从来不会被写入。
 
 # %%
@@ -217,7 +217,7 @@ def log_feature_maps(writer, model, img):
 # ReLU and is right; the course's own tests show all three). With hooks the cure is
 # simple: store a copy of the output, taken at the moment the hook runs, with no gradient graph.
 
-# %% [markdown] en="5ec17f22" lang="zh"
+# %% [markdown] en="3f62bbdd" lang="zh"
 # ## 5. 一次前向传播取得更深的层 — 多层特征图：forward hooks（Deeper layers in one pass）
 #
 # 对 conv1，我们可以手动调用这一层。对更深的层，切片 `model.features[:4](img)` 对普通的 `Sequential` 可行，
@@ -233,7 +233,7 @@ def log_feature_maps(writer, model, img):
 # 用整流后的值覆盖 conv1 的输出张量。因此，一个直接保存 `output` 的钩子最后拿到的是 **ReLU(conv1)**，而不是
 # conv1——负值全没了。`create_feature_extractor` 也有同样的陷阱：同时要 “features.0” 和一个更靠后的层时，它返回的是
 # 被中间的 ReLU 覆盖过的张量（只要 “features.0” 时，它会剪掉这个 ReLU，结果是对的；课程自己的测试展示了这三种情况）。
-# 用钩子时，解决办法很简单：保存 `output.detach().clone()`，即在钩子运行那一刻取下的副本。
+# 用钩子时，解决办法很简单：保存输出的一份副本，在钩子运行那一刻取下，并且不带梯度的计算图。
 
 # %%
 def feature_maps(model, img, layers):

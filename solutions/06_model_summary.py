@@ -94,7 +94,7 @@ from tbcourse.kit.paths import run_dir
 # LeNet(2) by hand: conv1 `6·3·5·5 + 6 = 456`, conv2 `16·6·5·5 + 16 = 2,416`, fc1
 # `120·400 + 120 = 48,120`, fc2 `84·120 + 84 = 10,164`, fc3 `2·84 + 2 = 170`: 61,326 in all.
 
-# %% [markdown] en="1c2c0270" lang="zh"
+# %% [markdown] en="9a7654cc" lang="zh"
 # ## torchsummary — 查看模型信息，便于调试
 #
 # 笔记中的调用：
@@ -128,10 +128,10 @@ from tbcourse.kit.paths import run_dir
 #
 # ## 自己数参数（Counting parameters yourself）
 #
-# 每一层自己的参数在 `module.parameters(recurse=False)` 中。对于总参数量，有一个问题要紧：参数是否共享？
-# 两个层可以持有**同一个** `Parameter`（绑定的权重），一个层也可以运行两次。`model.parameters()` 对每个参数对象
-# 只给出一次，所以 `sum(p.numel() for p in model.parameters())` 才是真实的参数量——包括冻结的参数
-# （`requires_grad=False`）：它们仍在模型中，也在模型文件中。
+# 一层自己的参数，是它自己持有的那些，不算它的子模块的：`parameters()` 有个实参决定取哪些（见它的文档）。
+# 对于总参数量，有一个问题要紧：参数是否共享？两个层可以持有**同一个** `Parameter`（绑定的权重），一个层也可以
+# 运行两次。`model.parameters()` 对每个参数对象只给出一次，所以数它给出的参数的元素个数，得到的才是真实的参数量
+# ——包括冻结的参数（`requires_grad=False`）：它们仍在模型中，也在模型文件中。
 #
 # 手算 LeNet(2)：conv1 `6·3·5·5 + 6 = 456`，conv2 `16·6·5·5 + 16 = 2,416`，fc1
 # `120·400 + 120 = 48,120`，fc2 `84·120 + 84 = 10,164`，fc3 `2·84 + 2 = 170`：共 61,326 个。

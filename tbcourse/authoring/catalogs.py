@@ -5,9 +5,9 @@
     python -m tbcourse.authoring.catalogs check     list every message without a current translation; exit 1 if any
 
 The messages (msgids) come from three places: ``_()``, ``ngettext()`` and ``N_()`` in the course's Python
-(``tbcourse/`` and the graded tests, ``tests/graded/``), each hint level of ``exercises.toml``, and each TODO
-of ``solutions/`` (the task of a ``### BEGIN SOLUTION NN.k: task`` line, which a Chinese build puts in the
-stub's ``NotImplementedError``). Babel extracts and merges: when an English message changes, ``update``
+(``tbcourse/`` and the graded tests, public ``tests/graded/`` and hidden ``tests/hidden/``), each hint level
+of ``exercises.toml``, and each TODO of ``solutions/`` (the task of a ``### BEGIN SOLUTION NN.k: task`` line,
+which a Chinese build puts in the stub's ``NotImplementedError``). Babel extracts and merges: when an English message changes, ``update``
 keeps its old translation marked fuzzy, with the English it was made from (``#| msgid``), as gettext does;
 ``check`` reports it stale until a translator rewrites it and removes the mark. Edit the ``.po``
 (``tbcourse/locale/zh/LC_MESSAGES/tbcourse.po``), then ``compile``.
@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po, write_po
 
 from tbcourse.authoring.build import BEGIN
 from tbcourse.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
-from tbcourse.settings import GRADED_TESTS, MANIFEST, PACKAGE, ROOT, SOLUTIONS, lesson_names
+from tbcourse.settings import GRADED_TESTS, HIDDEN_TESTS, MANIFEST, PACKAGE, ROOT, SOLUTIONS, lesson_names
 
 KEYWORDS = {"_": None, "ngettext": (1, 2), "N_": None}
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
@@ -72,7 +72,7 @@ def template() -> Catalog:
     """Every message the course says, with where it is said."""
     catalog = Catalog(domain=DOMAIN, project="tbcourse", fuzzy=False)
     sources = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    sources += sorted(GRADED_TESTS.glob("*.py"))
+    sources += sorted(GRADED_TESTS.glob("*.py")) + sorted(HIDDEN_TESTS.glob("*.py"))
     for path in sources:
         for number, message, comments, context in extract_from_file("python", path, keywords=KEYWORDS,
                                                                      comment_tags=("TRANSLATORS:",)):

@@ -6,7 +6,8 @@ grouped by what they diagnose, with counts and the students behind each), who wa
 the overrides that matched nothing, and where an exercise has hidden checks, the points earned in public and
 in hidden ones, with who passed the public checks only. Every section is a function of the gradebook's
 ``Table`` in ``SECTIONS``: a new one is one more function there. Every label comes from
-``tbcourse.grading.labels``.
+``tbcourse.grading.labels``, in the language in force; a figure's labels fall back to English when no font
+installed has the translation's characters (``CJK_FONTS``), rather than show empty boxes.
 """
 import base64
 import html
@@ -14,13 +15,17 @@ import io
 import re
 import statistics
 from collections import defaultdict
+from functools import lru_cache
 
 from tbcourse.grading.book import Table
 from tbcourse.grading.intake import shown
-from tbcourse.grading.labels import LABELS
+from tbcourse.grading.labels import ENGLISH, LABELS
 from tbcourse.grading.manifest import exercises
 
 REASONS_SHOWN = 5  # per exercise
+# Fonts with Chinese characters, the figures' fallback after matplotlib's own (which has none): Linux, Windows, macOS
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "Arial Unicode MS")
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;
 vertical-align:top}th{background:#f3f3f3}img{max-width:100%}.n{text-align:right}"""
@@ -84,14 +89,31 @@ def summary(book: Table) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=None)
+def _cjk_fonts() -> tuple[str, ...]:
+    """The fonts of ``CJK_FONTS`` that are installed."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(name for name in CJK_FONTS if name in installed)
+
+
+def _plot_label(key: str) -> str:
+    """``LABELS[key]`` for a figure: in English when no installed font can draw the translation."""
+    text = LABELS[key]
+    return text if text.isascii() or _cjk_fonts() else ENGLISH[key]
+
+
 def _figure_html(draw, alt: str) -> str:
     """A matplotlib figure drawn by ``draw(axes)``, as an <img> holding its PNG."""
+    from matplotlib import rc_context
     from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig = Figure(figsize=(8, 2.8), dpi=100, layout="constrained")
-    draw(fig.add_subplot())
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with rc_context({"font.family": ["DejaVu Sans", *_cjk_fonts()]}):  # each glyph from the first font having it
+        fig = Figure(figsize=(8, 2.8), dpi=100, layout="constrained")
+        draw(fig.add_subplot())
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
     data = base64.b64encode(buffer.getvalue()).decode()
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
@@ -109,7 +131,7 @@ def totals_section(book: Table) -> str:
 
     def draw(ax):
         ax.hist(marks, bins=range(0, book.max_total + 2), color="#4477aa", edgecolor="white", align="left")
-        ax.set(xlabel=LABELS["total axis"], ylabel=LABELS["students axis"], xlim=(-1, book.max_total + 1))
+        ax.set(xlabel=_plot_label("total axis"), ylabel=_plot_label("students axis"), xlim=(-1, book.max_total + 1))
         ax.yaxis.get_major_locator().set_params(integer=True)
     alt = LABELS["totals plot"].format(max=book.max_total)
     stats = LABELS["mean"].format(mean=statistics.mean(marks), median=statistics.median(marks), low=min(marks),
@@ -124,7 +146,7 @@ def pass_rate_section(book: Table) -> str:
 
     def draw(ax):
         ax.bar(list(rates), [100 * r for r in rates.values()], color="#228833")
-        ax.set(ylabel=LABELS["pass rate axis"], ylim=(0, 100), xlabel=LABELS["exercise"])
+        ax.set(ylabel=_plot_label("pass rate axis"), ylim=(0, 100), xlabel=_plot_label("exercise"))
         ax.yaxis.set_major_formatter("{x:.0f}%")
         ax.tick_params(axis="x", labelrotation=90 if len(rates) > 12 else 0)
     titles = {ex: info.title for ex, info in exercises().items()}

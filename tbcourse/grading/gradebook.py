@@ -31,6 +31,7 @@ from tbcourse.grading.delivery import delivered
 from tbcourse.grading.grade import CALL_SECONDS, GradingError, grade_folder, scorecard
 from tbcourse.grading.intake import copy_lessons, lesson_files, read_regular, shown
 from tbcourse.grading.notebooks import STATE as NOTEBOOK_STATE
+from tbcourse.i18n import LANGUAGES, _, language, use
 from tbcourse.runner import api
 from tbcourse.settings import ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANIFEST, PHOTO, REPORTS, ROOT
 
@@ -55,8 +56,9 @@ def grading_inputs() -> list[Path]:
 
 def fingerprint(files: list[Path], lesson: str | None, boundary: str | None) -> str:
     """Changes when a graded file or anything the course's grading depends on changes, and with the boundary
-    student code ran in: a grade made with code trusted is not taken for one made inside bubblewrap."""
-    digest = hashlib.sha256(f"lesson {lesson} boundary {boundary}".encode())
+    student code ran in: a grade made with code trusted is not taken for one made inside bubblewrap, and with the
+    language its messages are in (``--lang``)."""
+    digest = hashlib.sha256(f"lesson {lesson} boundary {boundary} language {language()}".encode())
     for path in [*files, *grading_inputs()]:
         digest.update(path.relative_to(path.parent if path in files else ROOT).as_posix().encode() + b"\0"
                       + read_regular(path) + b"\0")
@@ -106,8 +108,9 @@ def not_graded(student: str, err: BaseException) -> dict:
 def write_feedback(record: dict, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     body = scorecard(record["exercises"]) if record["exercises"] else record["status"]
-    path.write_text(f"# Feedback for {shown(record['student'])}\n\n"
-                    f"Graded files: {', '.join(map(shown, record['files'])) or 'none'}\n\n```\n{body}\n```\n")
+    files = ", ".join(map(shown, record["files"])) or _("none")
+    path.write_text(_("# Feedback for {student}").format(student=shown(record["student"])) + "\n\n"
+                    + _("Graded files: {files}").format(files=files) + f"\n\n```\n{body}\n```\n", encoding="utf-8")
 
 
 def default_jobs() -> int:
@@ -144,7 +147,12 @@ def main(argv=None) -> int:
     parser.add_argument("--roster", type=Path, help="a CSV of id,name,folder: joined to the gradebook")
     parser.add_argument("--overrides", type=Path,
                         help="a CSV of student,exercise,points,reason (exercise NN.k or total): read, never written")
+    parser.add_argument("--lang", choices=LANGUAGES,
+                        help="the language of the class report, the feedback and the messages (default: COURSE_LANG, "
+                             "else the system's)")
     args = parser.parse_args(argv)
+    if args.lang:
+        use(args.lang)  # the checkers started from here inherit it: the scorecards in the feedback speak it too
     if not args.trusted:
         try:
             api.check("bwrap")
@@ -159,16 +167,18 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="course-intake-") as unpacked:
         intake = delivered(args.submissions, Path(unpacked))
         if not intake.students and not intake.problems:
-            print(f"error: no student folders, zips or lesson files in {shown(args.submissions)}", file=sys.stderr)
+            print(_("error: no student folders, zips or lesson files in {folder}").format(
+                folder=shown(args.submissions)), file=sys.stderr)
             return 2
         for problem in intake.problems:
-            print(f"intake: {problem}", flush=True)
+            print(_("intake: {problem}").format(problem=problem), flush=True)
         records = grade_class(intake.students, args, roster, overrides)
     table = book.write_all(records, args.reports, roster, overrides, intake.problems)
     write_report(table, args.reports / "class.html")
     print(summary(table))
-    print(f"gradebook: {args.reports / 'gradebook.csv'}; LMS export: {args.reports / 'lms.csv'}; "
-          f"class report: {args.reports / 'class.html'}; feedback: {args.reports / 'feedback'}/")
+    print(_("gradebook: {gradebook}; LMS export: {lms}; class report: {report}; feedback: {feedback}/").format(
+        gradebook=args.reports / "gradebook.csv", lms=args.reports / "lms.csv", report=args.reports / "class.html",
+        feedback=args.reports / "feedback"))
     return 0
 
 
@@ -176,9 +186,9 @@ def grade_class(students: list[Path], args, roster: dict, overrides: list) -> di
     """Every student's record, ``args.jobs`` at a time in warm checkers; a student whose grading fails for any
     reason gets a record saying why, and the others are graded."""
     jobs = args.jobs or default_jobs()
-    print(f"grading {len(students)} students, {jobs} at a time", flush=True)
+    print(_("grading {count} students, {jobs} at a time").format(count=len(students), jobs=jobs), flush=True)
     records, free = {}, queue.Queue()
-    for _ in range(jobs):  # a warm checking process for each student graded at once
+    for _unused in range(jobs):  # a warm checking process for each student graded at once
         free.put(Checker(ONE_THREAD))
 
     def grade(student: Path) -> dict:

@@ -6,6 +6,7 @@ import csv
 import random
 import re
 import subprocess
+import warnings
 import zipfile
 
 import pytest
@@ -122,6 +123,19 @@ def test_the_summary_names_the_hardest_exercise_and_its_commonest_reason(desk):
     assert hardest in text, text
     assert len(text.splitlines()) < 25, "more than a screen"
 
+
+
+def test_the_report_and_summary_speak_the_language_in_force_and_no_figure_shows_empty_boxes(desk, tmp_path,
+                                                                                          monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        write_report(desk["table"], tmp_path / "class.html")
+    page = (tmp_path / "class.html").read_text(encoding="utf-8")
+    assert "<h1>班级报告</h1>" in page and "<h2>公开检查与隐藏检查</h2>" in page, page[:2000]
+    assert "13 名学生中已评分 12 名" in summary(desk["table"])
+    missing = [str(w.message) for w in shown if "missing from font" in str(w.message)]
+    assert not missing, f"a figure label the fonts cannot draw: {missing[:2]}"
 
 def test_the_report_splits_public_and_hidden_points_and_names_who_passed_the_public_checks_only(desk):
     split = public_and_hidden(desk["table"])

@@ -218,4 +218,5 @@ def test_a_chinese_release_speaks_chinese_and_grades_itself(chinese_grades):
         assert result["message"].startswith(f"还没有完成：TODO({ex}): "), f"{ex}: {result['message']}"
     failed = {ex: r["message"] for ex, r in solved["exercises"].items() if not r["passed"]}
     assert set(failed) == {"02.1"} and solved["total"] == solved["max"] - graded_points()["02.1"], failed
+    assert "make_grid 返回的形状是" in failed["02.1"], failed  # the graded test's own message, in Chinese too
     assert "未通过" in solved_proc.stdout and "提示：" in solved_proc.stdout, solved_proc.stdout[-3000:]

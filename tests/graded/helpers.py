@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from tbcourse.grading.student import read_back, writable_path
+from tbcourse.i18n import _
 
 
 class Chain(nn.Module):
@@ -30,10 +31,12 @@ class Chain(nn.Module):
 
 def check_pixels(got, want, case):
     """Two decoded pictures agree to within 1 of 255 (PNG round trips of floats), else say where they differ."""
-    assert got.shape == want.shape, f"{case}: expected a {want.shape} picture, found {got.shape}"
+    assert got.shape == want.shape, _("{case}: expected a {want_shape} picture, found {got_shape}").format(case=case,
+                                        want_shape=want.shape, got_shape=got.shape)
     diff = np.abs(got.astype(int) - want.astype(int))
     worst = np.unravel_index(diff.argmax(), diff.shape)
-    assert diff.max() <= 1, f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, found {got[worst]}"
+    assert diff.max() <= 1, _("{case}: at pixel {pixel} expected {want_worst}, found {got_worst}").format(case=case,
+                                pixel=tuple(map(int, worst)), want_worst=want[worst], got_worst=got[worst])
 
 
 class RunSpy:

@@ -5,6 +5,7 @@ import torch.nn as nn
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.kit.events import accumulator
 
 lesson = StudentLesson("00_gradient_histograms")
@@ -30,21 +31,21 @@ def random_model(rng):
     torch.manual_seed(rng.randrange(2**31))
     channels, size = rng.randint(1, 3), rng.randint(4, 7)
     c, convs = channels, []
-    for _ in range(rng.randint(1, 3)):
+    for _unused in range(rng.randint(1, 3)):
         out = rng.randint(2, 5)
         convs += [nn.Conv2d(c, out, 3, padding=1, bias=rng.random() < 0.7)]
         convs += [nn.BatchNorm2d(out)] if rng.random() < 0.4 else []
         convs += [nn.ReLU()]
         c = out
     width, linears = c * size * size, []
-    for _ in range(rng.randint(1, 3)):
+    for _unused in range(rng.randint(1, 3)):
         out = rng.randint(2, 9)
         linears += [nn.Linear(width, out, bias=rng.random() < 0.8), nn.Tanh()]
         width = out
     names = rng.sample(NAMES, 4)
     parts = [(names[0], nn.Sequential(*nest(rng, convs))), (names[1], nn.Flatten()),
              (names[2], nn.Sequential(*nest(rng, linears))), (names[3], nn.Linear(width, 2))]
-    order = [name for name, _ in parts[:3]]
+    order = [name for name, _unused in parts[:3]]
     model = Chain(rng.sample(parts, len(parts)), order)  # names[3] is registered but never used
     params = list(model.parameters())
     for p in rng.sample(params, rng.randint(1, len(params) // 2)):
@@ -61,12 +62,15 @@ def trained_model(rng):
 
 def check_histogram(got, values, what):
     want = values.detach().double()
-    assert got.num == want.numel(), f"{what}: expected a histogram of {want.numel()} values, found {got.num:.0f}"
+    assert got.num == want.numel(), _("{what}: expected a histogram of {want_numel} values, found "
+                                      "{got_num:.0f}").format(what=what, want_numel=want.numel(), got_num=got.num)
     assert got.min == pytest.approx(want.min().item()) and got.max == pytest.approx(want.max().item()), \
-        f"{what}: expected min {want.min().item():.4g} and max {want.max().item():.4g}, " \
-        f"found {got.min:.4g} and {got.max:.4g} (the wrong tensor?)"
+        _("{what}: expected min {want_min:.4g} and max {want_max:.4g}, found {got_min:.4g} and {got_max:.4g} (the "
+          "wrong tensor?)").format(what=what, want_min=want.min().item(), want_max=want.max().item(), got_min=got.min,
+            got_max=got.max)
     assert got.sum == pytest.approx(want.sum().item(), rel=1e-5, abs=1e-9), \
-        f"{what}: expected the values to sum to {want.sum().item():.6g}, found {got.sum:.6g} (the wrong tensor?)"
+        _("{what}: expected the values to sum to {want_sum:.6g}, found {got_sum:.6g} (the wrong tensor?)").format(
+            what=what, want_sum=want.sum().item(), got_sum=got.sum)
 
 
 @pytest.mark.exercise("00.1", points=3)
@@ -81,16 +85,18 @@ def test_log_weights_and_grads(writer, logdir, rng, case):
     writer.flush()
     now = {f"{n}_data": p.detach() for n, p in params.items()} | {f"{n}_grad": p.grad for n, p in params.items()}
     changed = [tag for tag, values in want.items() if now[tag] is None or not torch.equal(now[tag], values)]
-    assert not changed, f"log_weights_and_grads changed the model it was given ({', '.join(changed[:3])}): only read it"
+    assert not changed, _("log_weights_and_grads changed the model it was given ({changed}): only read it").format(
+                            changed=', '.join(changed[:3]))
     acc = accumulator(logdir)
     got = set(acc.Tags()["histograms"])
-    assert got == set(want), f"histogram tags missing: {sorted(set(want) - got)}; unexpected: " \
-                             f"{sorted(got - set(want))} (expected '<name>_data' for every parameter, '<name>_grad' " \
-                             f"for every one whose .grad is not None)"
+    assert got == set(want), _("histogram tags missing: {missing}; unexpected: {unexpected} (expected '<name>_data' "
+                               "for every parameter, '<name>_grad' for every one whose .grad is not None)").format(
+                                 missing=sorted(set(want) - got), unexpected=sorted(got - set(want)))
     for tag, values in want.items():
         events = acc.Histograms(tag)
         steps = [e.step for e in events]
-        assert steps == [epoch], f"{tag}: expected one histogram at step {epoch}, found steps {steps}"
+        assert steps == [epoch], _("{tag}: expected one histogram at step {epoch}, found steps {steps}").format(tag=tag,
+                                     epoch=epoch, steps=steps)
         check_histogram(events[0].histogram_value, values, tag)
 
 
@@ -100,13 +106,15 @@ def test_grad_norms(rng, case):
     model = trained_model(rng)
     want = {n: torch.linalg.vector_norm(p.grad).item() for n, p in model.named_parameters() if p.grad is not None}
     got = lesson.grad_norms(model)
-    assert isinstance(got, dict), f"expected a dict, got {type(got).__name__}"
-    assert list(got) == list(want), f"expected the keys {list(want)} (named_parameters() order, " \
-                                    f"parameters without a gradient left out), got {list(got)}"
+    assert isinstance(got, dict), _("expected a dict, got {got_type}").format(got_type=type(got).__name__)
+    assert list(got) == list(want), _("expected the keys {want} (named_parameters() order, parameters without a "
+                                      "gradient left out), got {got}").format(want=list(want), got=list(got))
     for name, norm in want.items():
-        assert isinstance(got[name], float), f"{name}: expected a Python float, got {type(got[name]).__name__}"
+        assert isinstance(got[name], float), _("{name}: expected a Python float, got {got_type}").format(name=name,
+                                                 got_type=type(got[name]).__name__)
         assert got[name] == pytest.approx(norm, rel=1e-5), \
-            f"{name}: the L2 norm of its gradient is {norm:.6g}, got {got[name]:.6g}"
+            _("{name}: the L2 norm of its gradient is {norm:.6g}, got {got_value:.6g}").format(name=name, norm=norm,
+                got_value=got[name])
 
 
 def random_norms(rng, case):
@@ -132,6 +140,7 @@ def test_first_to_last_ratio(rng, case):
     weights = [value for key, value in norms.items() if key[-6:] == "weight"]
     want = weights[0] / weights[-1]
     got = lesson.first_to_last_ratio(dict(norms))
-    assert isinstance(got, float), f"expected a float, got {type(got).__name__}"
-    assert got == pytest.approx(want, rel=1e-9), f"expected {want:.6g} (first key ending in 'weight' / last one, " \
-                                                 f"in dict order), got {got:.6g}, for {norms}"
+    assert isinstance(got, float), _("expected a float, got {got_type}").format(got_type=type(got).__name__)
+    assert got == pytest.approx(want, rel=1e-9), _("expected {want:.6g} (first key ending in 'weight' / last one, in "
+                                                   "dict order), got {got:.6g}, for {norms}").format(want=want, got=got,
+                                                     norms=norms)

@@ -11,6 +11,7 @@ from torch.utils.tensorboard import SummaryWriter
 from helpers import ImageSpy
 
 from tbcourse.grading.student import StudentLesson, read_back, writable_path
+from tbcourse.i18n import _
 from tbcourse.kit.events import images
 
 lesson = StudentLesson("01_add_image")
@@ -60,15 +61,22 @@ def check_prediction(truth, img, fmt):
     got = lesson.displayed_pixels(img, dataformats=fmt)
     case = f"{tuple(own.shape)} {own.dtype} {type(own).__module__.split('.')[0]} {fmt}"
     same = torch.equal(img, own) if isinstance(img, torch.Tensor) else np.array_equal(img, own)
-    assert same and img.shape == own.shape, f"{case}: displayed_pixels changed the image it was given"
-    assert isinstance(got, np.ndarray), f"{case}: expected a numpy array, got {type(got).__name__}"
-    assert got.dtype == np.uint8, f"{case}: expected dtype uint8, got {got.dtype}"
-    assert got.shape == want.shape, f"{case}: TensorBoard stores shape {want.shape}, you predicted {got.shape}"
+    assert same and img.shape == own.shape, _("{case}: displayed_pixels changed the image it was given").format(
+                                                case=case)
+    assert isinstance(got, np.ndarray), _("{case}: expected a numpy array, got {got_type}").format(case=case,
+                                            got_type=type(got).__name__)
+    assert got.dtype == np.uint8, _("{case}: expected dtype uint8, got {got_dtype}").format(case=case,
+                                      got_dtype=got.dtype)
+    assert got.shape == want.shape, _("{case}: TensorBoard stores shape {want_shape}, you predicted "
+                                      "{got_shape}").format(case=case, want_shape=want.shape, got_shape=got.shape)
     wrong = np.argwhere(got != want)
     where = tuple(map(int, wrong[0])) if len(wrong) else None
-    assert where is None, (f"{case}: at pixel {where} TensorBoard stores {want[where]}, you predicted {got[where]}"
-                           + (": one more, as rounding gives; add_image's cast to uint8 truncates"
-                              if int(got[where]) == int(want[where]) + 1 else ""))
+    if where is not None:
+        one_more = int(got[where]) == int(want[where]) + 1
+        pytest.fail((_("{case}: at pixel {where} TensorBoard stores {want}, you predicted {got}: one more, as rounding "
+                       "gives; add_image's cast to uint8 truncates") if one_more else
+                     _("{case}: at pixel {where} TensorBoard stores {want}, you predicted {got}")).format(
+                         case=case, where=where, want=want[where], got=got[where]))
 
 
 def check_grey_step(spied, size):
@@ -76,10 +84,12 @@ def check_grey_step(spied, size):
     tensor is stored as the same picture, so only the call itself shows which was logged."""
     calls = [json.loads(line) for line in spied.splitlines()]
     step4 = [call for call in calls if call["step"] == 4]
-    assert len(step4) == 1, f"size={size}: expected one add_image at step 4, found {len(step4)}"
+    assert len(step4) == 1, _("size={size}: expected one add_image at step 4, found {n_step4}").format(size=size,
+                                n_step4=len(step4))
     shape, fmt = step4[0]["shape"], step4[0]["dataformats"]
-    assert len(shape) == 2 and fmt == "HW", (f"size={size}, step 4: the table's image is a 2-D (H, W) tensor logged "
-                                            f"with dataformats 'HW'; yours has shape {tuple(shape)}, logged as {fmt!r}")
+    assert len(shape) == 2 and fmt == "HW", (_("size={size}, step 4: the table's image is a 2-D (H, W) tensor "
+                                               "logged with dataformats 'HW'; yours has shape {shape}, logged "
+                                               "as {fmt!r}").format(size=size, shape=tuple(shape), fmt=fmt))
 
 
 def check_dataformats(logdir):
@@ -87,17 +97,19 @@ def check_dataformats(logdir):
     still makes a picture, but a 4x3 or 3x4 one with 4 channels (RGBA) instead of 4x4 with 3: with a larger size the
     wrong reading has `size` channels, and add_image raises, naming no step."""
     shown = images(logdir, "fake_img")
-    assert sorted(shown) == [1, 2, 3, 4, 5], f"size=4: expected tag 'fake_img' at steps 1..5, found {sorted(shown)}"
+    assert sorted(shown) == [1, 2, 3, 4, 5], _("size=4: expected tag 'fake_img' at steps 1..5, found {shown}").format(
+                                                 shown=sorted(shown))
     for step, px in shown.items():
         (h, w, c), fmt = px.shape, "CHW" if step < 4 else ("HW", "HWC")[step - 4]
-        assert (h, w, c) == (4, 4, 3), (f"size=4, step {step}: the table's tensor with dataformats {fmt!r} is stored "
-                                        f"as a 4x4 picture with 3 channels; yours came {h}x{w} with {c} channels, "
-                                        f"its dimensions read in another order than {fmt!r}")
+        assert (h, w, c) == (4, 4, 3), (_("size=4, step {step}: the table's tensor with dataformats {fmt!r} is "
+                                          "stored as a 4x4 picture with 3 channels; yours came {h}x{w} with {c} "
+                                          "channels, its dimensions read in another order than {fmt!r}").format(
+                                            step=step, fmt=fmt, h=h, w=w, c=c))
 
 
 @pytest.mark.exercise("01.1", points=2)
 def test_log_note_images_five_steps(writer, logdir, tmp_path, rng, monkeypatch):
-    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("no time.sleep needed: the step is the slider"))
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail(_("no time.sleep needed: the step is the slider")))
     with SummaryWriter(log_dir=str(tmp_path / "size_4")) as small:
         lesson.log_note_images(small, size=4)
     check_dataformats(tmp_path / "size_4")
@@ -108,20 +120,23 @@ def test_log_note_images_five_steps(writer, logdir, tmp_path, rng, monkeypatch):
     lesson.log_note_images(writer, size=size)
     writer.flush()
     shown = images(logdir, "fake_img")
-    assert sorted(shown) == [1, 2, 3, 4, 5], f"expected tag 'fake_img' at steps 1..5, found steps {sorted(shown)}"
+    assert sorted(shown) == [1, 2, 3, 4, 5], _("expected tag 'fake_img' at steps 1..5, found steps {shown}").format(
+                                                 shown=sorted(shown))
     for step, px in shown.items():
-        assert px.shape == (size, size, 3), f"step {step}: expected a {size}x{size} RGB image, got {px.shape}"
+        assert px.shape == (size, size, 3), _("step {step}: expected a {size}x{size} RGB image, got {px_shape}").format(
+                                                step=step, size=size, px_shape=px.shape)
     one, white, white_too, grey, colour = (shown[s].astype(float) for s in range(1, 6))
-    assert (white == 255).all() and (white_too == 255).all(), "steps 2 and 3 (ones, ones * 1.1) should be white"
+    assert (white == 255).all() and (white_too == 255).all(), _("steps 2 and 3 (ones, ones * 1.1) should be white")
     black = (one == 0).all(axis=2).mean()
-    assert 0.04 < black < 0.22, (f"step 1 is randn: about one pixel in eight is black (all three channels negative); "
-                                f"yours has {black:.0%}")
+    assert 0.04 < black < 0.22, (_("step 1 is randn: about one pixel in eight is black (all three channels "
+                                   "negative); yours has {black:.0%}").format(black=black))
     assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all(), \
-        "step 4 is one HW channel, shown grey (three equal channels)"
+        _("step 4 is one HW channel, shown grey (three equal channels)")
     for step, px in ((4, grey), (5, colour)):
-        assert 100 < px.mean() < 155 and px.std() > 50, f"step {step} is torch.rand: uniform noise over [0, 255]"
+        assert 100 < px.mean() < 155 and px.std() > 50, _("step {step} is torch.rand: uniform noise over [0, "
+                                                          "255]").format(step=step)
     assert (colour[..., 0] != colour[..., 1]).any(), \
-        "step 5 (the table's HWC noise) should be coloured noise, yours has equal channels (grey)"
+        _("step 5 (the table's HWC noise) should be coloured noise, yours has equal channels (grey)")
 
 
 @pytest.mark.exercise("01.2", points=3)
@@ -154,13 +169,17 @@ def test_as_displayable_shows_the_image_rounded(truth, rng, case):
     img = whole + 0.5 * up + 0.05 + 0.4 * torch.rand(shape, generator=gen)
     before = img.clone()
     shown = stored_pixels(truth, lesson.as_displayable(img))
-    assert torch.equal(img, before), "as_displayable must not modify its input"
+    assert torch.equal(img, before), _("as_displayable must not modify its input")
     want = (whole + up).permute(1, 2, 0).expand(-1, -1, 3).numpy()  # img rounded
-    assert shown.shape == want.shape, f"expected a {want.shape} picture, add_image showed {shown.shape}"
+    assert shown.shape == want.shape, _("expected a {want_shape} picture, add_image showed {shown_shape}").format(
+                                          want_shape=want.shape, shown_shape=shown.shape)
     wrong = np.argwhere(shown != want)
     y, x, ch = wrong[0] if len(wrong) else (0, 0, 0)
     value = float(img[min(ch, shape[0] - 1), y, x])
-    assert not len(wrong), (f"at pixel {(int(y), int(x))} the image holds {value:.2f}, which rounds to "
-                            f"{want[y, x, ch]:.0f}; add_image shows {shown[y, x, ch]}"
-                            + (": truncated, not rounded (a fractional part of .5 or more rounds up)"
-                               if shown[y, x, ch] == int(value) else ""))
+    if len(wrong):
+        truncated = shown[y, x, ch] == int(value)
+        pytest.fail((_("at pixel {pixel} the image holds {value:.2f}, which rounds to {want:.0f}; add_image shows "
+                       "{shown}: truncated, not rounded (a fractional part of .5 or more rounds up)") if truncated else
+                     _("at pixel {pixel} the image holds {value:.2f}, which rounds to {want:.0f}; add_image shows "
+                       "{shown}")).format(pixel=(int(y), int(x)), value=value, want=want[y, x, ch],
+                                          shown=shown[y, x, ch]))

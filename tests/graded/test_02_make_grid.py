@@ -13,6 +13,7 @@ from torchvision.transforms import InterpolationMode
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.kit.events import accumulator, images
 from tbcourse.settings import FACES
 
@@ -47,8 +48,10 @@ def check_grid_shape(n, c, h, w, nrow, padding):
     want = tuple(make_grid(torch.zeros(n, c, h, w), nrow=nrow, padding=padding).shape)
     got = lesson.grid_shape(n, c, h, w, nrow=nrow, padding=padding)
     case = f"grid_shape(n={n}, c={c}, h={h}, w={w}, nrow={nrow}, padding={padding})"
-    assert isinstance(got, tuple), f"{case}: expected a tuple, got {type(got).__name__}"
-    assert tuple(got) == want, f"{case}: make_grid returns shape {want}, you returned {tuple(got)}"
+    assert isinstance(got, tuple), _("{case}: expected a tuple, got {got_type}").format(case=case,
+                                       got_type=type(got).__name__)
+    assert tuple(got) == want, _("{case}: make_grid returns shape {want}, you returned {got}").format(case=case,
+                                   want=want, got=tuple(got))
 
 
 @pytest.mark.exercise("02.1", points=2)
@@ -110,8 +113,8 @@ def reference_batch(root, batch_size, size, seed):
     torch.empty((), dtype=torch.int64).random_(generator=shuffle)  # the base seed, drawn before the order
     first = [samples[i] for i in torch.randperm(len(samples), generator=shuffle)[:batch_size].tolist()]
     pictures = [TF.to_tensor(TF.resize(rgb_picture(path), list(size), InterpolationMode.BILINEAR, antialias=True))
-                for path, _ in first]
-    return (torch.stack(pictures), torch.tensor([label for _, label in first])), len(classes)
+                for path, _unused in first]
+    return (torch.stack(pictures), torch.tensor([label for _unused, label in first])), len(classes)
 
 
 @pytest.mark.exercise("02.2", points=3)
@@ -124,31 +127,42 @@ def test_load_batch_is_the_seeded_first_batch(tmp_path, rng, case):
     call = f"load_batch(root, batch_size={batch_size}, size={size}, seed={seed})"
 
     got = lesson.load_batch(root, batch_size=batch_size, size=size, seed=seed)
-    assert isinstance(got, (tuple, list)) and len(got) == 2, f"{call}: expected (images, labels), got {type(got).__name__}"
+    assert isinstance(got, (tuple, list)) and len(got) == 2, _("{call}: expected (images, labels), got "
+                                                               "{got_type}").format(call=call,
+                                                                 got_type=type(got).__name__)
     got_images, got_labels = got
     assert isinstance(got_images, torch.Tensor) and isinstance(got_labels, torch.Tensor), \
-        f"{call}: expected two tensors, got {type(got_images).__name__} and {type(got_labels).__name__}"
+        _("{call}: expected two tensors, got {got_images_type} and {got_labels_type}").format(call=call,
+            got_images_type=type(got_images).__name__, got_labels_type=type(got_labels).__name__)
     want_shape = (min(batch_size, files), 3, *size)
     assert tuple(got_images.shape) == want_shape, \
-        f"{call}: expected images of shape {want_shape} (RGB, resized to {size}), got {tuple(got_images.shape)}"
-    assert got_images.dtype == torch.float32, f"{call}: expected float32 images (ToTensor), got {got_images.dtype}"
+        _("{call}: expected images of shape {want_shape} (RGB, resized to {size}), got {got_images_shape}").format(
+            call=call, want_shape=want_shape, size=size, got_images_shape=tuple(got_images.shape))
+    assert got_images.dtype == torch.float32, _("{call}: expected float32 images (ToTensor), got "
+                                                "{got_images_dtype}").format(call=call,
+                                                  got_images_dtype=got_images.dtype)
     assert got_images.min() >= 0 and got_images.max() <= 1, \
-        f"{call}: ToTensor gives values in [0, 1], got [{got_images.min():.3f}, {got_images.max():.3f}]"
+        _("{call}: ToTensor gives values in [0, 1], got [{got_images_min:.3f}, {got_images_max:.3f}]").format(call=call,
+            got_images_min=got_images.min(), got_images_max=got_images.max())
     assert tuple(got_labels.shape) == (want_shape[0],), \
-        f"{call}: expected {want_shape[0]} labels, got shape {tuple(got_labels.shape)}"
+        _("{call}: expected {want_shape_0} labels, got shape {got_labels_shape}").format(call=call,
+            want_shape_0=want_shape[0], got_labels_shape=tuple(got_labels.shape))
     assert set(got_labels.tolist()) <= set(range(classes)), \
-        f"{call}: labels must be class indices 0..{classes - 1}, got {sorted(set(got_labels.tolist()))}"
+        _("{call}: labels must be class indices 0..{last_class}, got {labels}").format(call=call,
+            last_class=classes - 1, labels=sorted(set(got_labels.tolist())))
 
     torch.manual_seed(rng.randrange(2**31))  # the order must not depend on the global random state
     again_images, again_labels = lesson.load_batch(root, batch_size=batch_size, size=size, seed=seed)
     assert torch.equal(again_images, got_images) and torch.equal(again_labels, got_labels), \
-        f"{call}: a second call with the same seed gave a different batch"
+        _("{call}: a second call with the same seed gave a different batch").format(call=call)
     assert torch.equal(got_labels, want_labels), \
-        f"{call}: the first batch of a DataLoader shuffled by its own generator seeded with seed " \
-        f"has labels {want_labels.tolist()}, yours {got_labels.tolist()}"
+        _("{call}: the first batch of a DataLoader shuffled by its own generator seeded with seed has labels "
+          "{want_labels}, yours {got_labels}").format(call=call, want_labels=want_labels.tolist(),
+            got_labels=got_labels.tolist())
     assert torch.equal(got_images, want_images), \
-        f"{call}: the labels match the seeded DataLoader's first batch, the images do not " \
-        f"(largest difference {(got_images - want_images).abs().max():.4f}): resized to size, then ToTensor?"
+        _("{call}: the labels match the seeded DataLoader's first batch, the images do not (largest difference "
+          "{largest:.4f}): resized to size, then ToTensor?").format(call=call,
+            largest=(got_images - want_images).abs().max())
 
 
 # 02.3 --------------------------------------------------------------------------------------------
@@ -181,23 +195,27 @@ def normalize_case(rng, kind, c=3):
 def test_normalize_image_matches_make_grid(rng, kind, c):
     img, value_range, want = normalize_case(rng, kind, c)
     got = lesson.normalize_image(img.clone(), value_range)
-    case = f"{kind}: image of shape {tuple(img.shape)} over [{img.min():.3g}, {img.max():.3g}], value_range={value_range}"
-    assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
-    assert tuple(got.shape) == tuple(img.shape), f"{case}: expected shape {tuple(img.shape)}, got {tuple(got.shape)}"
+    case = _("{kind}: image of shape {shape} over [{low:.3g}, {high:.3g}], value_range={value_range}").format(
+        kind=kind, shape=tuple(img.shape), low=img.min(), high=img.max(), value_range=value_range)
+    assert isinstance(got, torch.Tensor), _("{case}: expected a tensor, got {got_type}").format(case=case,
+                                              got_type=type(got).__name__)
+    assert tuple(got.shape) == tuple(img.shape), _("{case}: expected shape {img_shape}, got {got_shape}").format(
+                                                     case=case, img_shape=tuple(img.shape), got_shape=tuple(got.shape))
     diff = (got.float() - want).abs()
     worst = int(diff.argmax())
-    assert diff.max() <= 1e-5, (f"{case}: where the image holds {img.flatten()[worst].item():.4g}, make_grid gives "
-                                f"{want.flatten()[worst].item():.4f}, you gave {got.flatten()[worst].item():.4f}")
+    assert diff.max() <= 1e-5, (_("{case}: where the image holds {value:.4g}, make_grid gives {want_value:.4f}, you "
+                                  "gave {got_value:.4f}").format(case=case, value=img.flatten()[worst].item(),
+                                    want_value=want.flatten()[worst].item(), got_value=got.flatten()[worst].item()))
 
 
 @pytest.mark.exercise("02.3", points=1)
 @pytest.mark.parametrize("kind", ["notes", "own range", "window"])
 def test_normalize_image_leaves_input_unchanged(rng, kind):
-    img, value_range, _ = normalize_case(rng, kind)
+    img, value_range, _unused = normalize_case(rng, kind)
     before = img.clone()
     lesson.normalize_image(img, value_range)
-    assert torch.equal(img, before), f"normalize_image changed its input ({kind}, value_range={value_range}): " \
-                                     f"work on a copy, as make_grid does"
+    assert torch.equal(img, before), _("normalize_image changed its input ({kind}, value_range={value_range}): work "
+                                       "on a copy, as make_grid does").format(kind=kind, value_range=value_range)
 
 
 # 02.4 --------------------------------------------------------------------------------------------
@@ -212,23 +230,28 @@ def test_log_grid_options_matches_make_grid(writer, logdir, truth, rng, case):
 
     before = batch.clone()
     lesson.log_grid_options(writer, batch)
-    assert writer.all_writers is not None, "log_grid_options must leave the writer open (the caller closes it)"
+    assert writer.all_writers is not None, _("log_grid_options must leave the writer open (the caller closes it)")
     writer.flush()
-    assert torch.equal(batch, before), "log_grid_options changed the images it was given"
+    assert torch.equal(batch, before), _("log_grid_options changed the images it was given")
     logged = set(accumulator(logdir).Tags()["images"])
     missing = [tag for tag in GRID_OPTIONS if tag not in logged]
-    assert not missing, f"expected image tags {list(GRID_OPTIONS)}, missing {missing} (found {sorted(logged)})"
+    assert not missing, _("expected image tags {grid_options}, missing {missing} (found {logged})").format(
+                            grid_options=list(GRID_OPTIONS), missing=missing, logged=sorted(logged))
     for tag, options in GRID_OPTIONS.items():
         got, want = images(logdir, tag), images(truth, tag)[0]
-        assert sorted(got) == [0], f"tag {tag!r}: expected one image at step 0, found steps {sorted(got)}"
+        assert sorted(got) == [0], _("tag {tag!r}: expected one image at step 0, found steps {got}").format(tag=tag,
+                                       got=sorted(got))
         got = got[0]
-        case = f"tag {tag!r}, the grid of its row of the lesson's table"
-        assert got.shape == want.shape, f"{case}: expected a {want.shape[1]}x{want.shape[0]} picture, yours is " \
-                                        f"{got.shape[1]}x{got.shape[0]}"
+        case = _("tag {tag!r}, the grid of its row of the lesson's table").format(tag=tag)
+        assert got.shape == want.shape, _("{case}: expected a {want_shape_1}x{want_shape_0} picture, yours is "
+                                          "{got_shape_1}x{got_shape_0}").format(case=case, want_shape_1=want.shape[1],
+                                            want_shape_0=want.shape[0], got_shape_1=got.shape[1],
+                                            got_shape_0=got.shape[0])
         diff = np.abs(got.astype(int) - want.astype(int))
         worst = np.unravel_index(diff.argmax(), diff.shape)
         assert diff.max() <= 1, \
-            f"{case}: at pixel {tuple(map(int, worst))} expected {want[worst]}, yours is {got[worst]}"
+            _("{case}: at pixel {pixel} expected {want_worst}, yours is {got_worst}").format(case=case,
+                pixel=tuple(map(int, worst)), want_worst=want[worst], got_worst=got[worst])
 
 
 # 02.5 --------------------------------------------------------------------------------------------
@@ -242,7 +265,7 @@ def planted_batches(rng, kind):
     if kind == "uint8":
         a, b = (a * 255).to(torch.uint8), (b * 255).to(torch.uint8)
     if kind in ("float", "uint8", "repeats in a"):
-        for _ in range(rng.randint(1, 3)):
+        for _unused in range(rng.randint(1, 3)):
             i = rng.randrange(len(a))
             for j in rng.sample(range(len(b)), rng.randint(1, 2)):  # a[i] may be in b twice
                 b[j] = a[i]
@@ -261,12 +284,15 @@ def planted_batches(rng, kind):
 def test_find_duplicates_finds_exact_pairs(rng, kind):
     a, b, want = planted_batches(rng, kind)
     got = lesson.find_duplicates(a.clone(), b.clone())
-    case = f"{kind}: a of shape {tuple(a.shape)}, b of shape {tuple(b.shape)}"
-    assert isinstance(got, list), f"{case}: expected a list of (i, j) tuples, got {type(got).__name__}"
+    case = _("{kind}: a of shape {a_shape}, b of shape {b_shape}").format(kind=kind, a_shape=tuple(a.shape),
+                                                                        b_shape=tuple(b.shape))
+    assert isinstance(got, list), _("{case}: expected a list of (i, j) tuples, got {got_type}").format(case=case,
+                                      got_type=type(got).__name__)
     assert all(isinstance(pair, tuple) and len(pair) == 2 for pair in got), \
-        f"{case}: expected a list of (i, j) tuples, got {got[:3]}"
+        _("{case}: expected a list of (i, j) tuples, got {got_3}").format(case=case, got_3=got[:3])
     got = [(int(i), int(j)) for i, j in got]
-    assert got == want, f"{case}: the exactly equal pairs are {want}, you found {got}"
+    assert got == want, _("{case}: the exactly equal pairs are {want}, you found {got}").format(case=case, want=want,
+                            got=got)
 
 
 # 02.6 --------------------------------------------------------------------------------------------
@@ -277,15 +303,17 @@ def test_review_findings_are_paths_of_the_data():
     (tests/hidden/, never shipped). Nothing here, not even a digest, holds the answer."""
     got = lesson.review_findings()
     assert isinstance(got, dict) and set(got) == {"mislabeled", "leaked"}, \
-        f"expected a dict with the keys 'mislabeled' and 'leaked', got {got!r:.120}"
+        _("expected a dict with the keys 'mislabeled' and 'leaked', got {got!r:.120}").format(got=got)
     for key, split in (("mislabeled", "train"), ("leaked", "valid")):
         found = got[key]
-        assert isinstance(found, list) and found, f"{key}: expected a non-empty list of paths, got {found!r:.120}"
+        assert isinstance(found, list) and found, _("{key}: expected a non-empty list of paths, got "
+                                                    "{found!r:.120}").format(key=key, found=found)
         found = [str(path).replace("\\", "/") for path in found]
         missing = [path for path in found if path.startswith("/") or ".." in path or not (FACES / path).is_file()]
-        assert not missing, f"{key}: {missing[0]!r} is no file of the data set; paths are relative to its root, " \
-                            f"like '{split}/face/img_0000.png'"
+        assert not missing, _("{key}: {first_missing!r} is no file of the data set; paths are relative to its root, "
+                              "like '{split}/face/img_0000.png'").format(key=key, first_missing=missing[0], split=split)
         elsewhere = [path for path in found if path.split("/")[0] != split]
-        assert not elsewhere, f"{key}: {elsewhere[0]!r} is not in {split}/, where the {key} images are"
-        assert len(set(found)) == len(found), f"{key}: a path is listed twice"
-        assert found == sorted(found), f"{key}: the list must be sorted, got {found}"
+        assert not elsewhere, _("{key}: {first_elsewhere!r} is not in {split}/, where the {key} images are").format(
+                                  key=key, first_elsewhere=elsewhere[0], split=split)
+        assert len(set(found)) == len(found), _("{key}: a path is listed twice").format(key=key)
+        assert found == sorted(found), _("{key}: the list must be sorted, got {found}").format(key=key, found=found)

@@ -11,6 +11,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.kit.events import accumulator, decode_png
 
 lesson = StudentLesson("03_alexnet_kernels")
@@ -58,7 +59,7 @@ def random_conv(rng, c_in, c_out):
 def random_net(rng, divisible=False):
     """(net, the Kernels of its Conv2d in order): Conv2d layers with random channels, some nested, among others."""
     c_in, modules, convs = rng.choice([1, 3, 4]), [], []
-    for _ in range(rng.randint(2, 5)):
+    for _unused in range(rng.randint(2, 5)):
         c_out = rng.randint(1, 9)
         while divisible and (c_in * c_out) % 3:
             c_out = rng.randint(1, 9)
@@ -89,12 +90,14 @@ def grouped_layout(kernels, nrow=8):
 
 
 def check_grid(got, want, case):
-    assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
-    assert tuple(got.shape) == tuple(want.shape), f"{case}: make_grid gives shape {tuple(want.shape)}, " \
-                                                  f"you returned {tuple(got.shape)}"
+    assert isinstance(got, torch.Tensor), _("{case}: expected a tensor, got {got_type}").format(case=case,
+                                              got_type=type(got).__name__)
+    assert tuple(got.shape) == tuple(want.shape), _("{case}: make_grid gives shape {want_shape}, you returned "
+                                                    "{got_shape}").format(case=case, want_shape=tuple(want.shape),
+                                                      got_shape=tuple(got.shape))
     diff = (got.detach().float() - want).abs()
-    assert diff.max() <= 1e-5, (f"{case}: differs from the expected grid by up to "
-                                f"{diff.max():.3g} (was every kernel scaled to its own min and max?)")
+    assert diff.max() <= 1e-5, (_("{case}: differs from the expected grid by up to {diff_max:.3g} (was every kernel "
+                                  "scaled to its own min and max?)").format(case=case, diff_max=diff.max()))
 
 
 def logged_images(logdir):
@@ -117,15 +120,18 @@ def stored_grids(folder, grids):
 def check_unchanged(net, before):
     """The net's parameters and buffers are as they were before the call (log_kernels only reads them)."""
     changed = [name for name, value in net.state_dict().items() if not torch.equal(value, before[name])]
-    assert not changed, f"log_kernels changed the net it was given: {changed[:3]}"
+    assert not changed, _("log_kernels changed the net it was given: {changed}").format(changed=changed[:3])
 
 
 def check_logged_tags(found, want_steps):
-    assert set(found) == set(want_steps), f"expected image tags {sorted(want_steps)}, found {sorted(found)}"
+    assert set(found) == set(want_steps), _("expected image tags {want_steps}, found {found}").format(
+                                              want_steps=sorted(want_steps), found=sorted(found))
     for tag, steps in want_steps.items():
         got = sorted(found[tag])
-        assert got == steps, (f"tag {tag!r}: expected steps {steps[0]}..{steps[-1]} ({len(steps)} of them), "
-                              f"found {len(got)}: {got[:5]}{' ...' if len(got) > 5 else ''}")
+        assert got == steps, (_("tag {tag!r}: expected steps {first_step}..{last_step} ({n_steps} of them), found "
+                                "{n_got}: {got_5}{more}").format(tag=tag, first_step=steps[0], last_step=steps[-1],
+                                  n_steps=len(steps), n_got=len(got), got_5=got[:5],
+                                  more=' ...' if len(got) > 5 else ''))
 
 
 # 03.1 --------------------------------------------------------------------------------------------
@@ -135,10 +141,11 @@ def check_logged_tags(found, want_steps):
 def test_conv_layers_in_module_order(rng, case):
     net, convs = random_net(rng)
     got = lesson.conv_layers(net)
-    assert isinstance(got, list), f"expected a list, got {type(got).__name__}"
-    assert len(got) == len(convs), f"the net holds {len(convs)} nn.Conv2d (nested ones too, no ConvTranspose2d " \
-                                   f"or Conv1d), you returned {len(got)}"
-    assert all(a is b.conv for a, b in zip(got, convs)), "expected the net's own nn.Conv2d modules in modules() order"
+    assert isinstance(got, list), _("expected a list, got {got_type}").format(got_type=type(got).__name__)
+    assert len(got) == len(convs), _("the net holds {n_convs} nn.Conv2d (nested ones too, no ConvTranspose2d or "
+                                     "Conv1d), you returned {n_got}").format(n_convs=len(convs), n_got=len(got))
+    assert all(a is b.conv for a, b in zip(got, convs)), _("expected the net's own nn.Conv2d modules in modules() "
+                                                           "order")
 
 
 # 03.2 --------------------------------------------------------------------------------------------
@@ -152,8 +159,9 @@ def test_kernel_grid_split(rng, case):
     o = rng.randrange(conv.out_channels)
     want = split_layout(kernels, o)
     got = lesson.kernel_grid_split(conv, o)
-    check_grid(got, want, f"kernel_grid_split of weight {tuple(conv.weight.shape)}, out_idx={o}")
-    assert torch.equal(conv.weight.detach(), before), "kernel_grid_split must not modify the weights"
+    check_grid(got, want, _("kernel_grid_split of weight {shape}, out_idx={o}").format(
+        shape=tuple(conv.weight.shape), o=o))
+    assert torch.equal(conv.weight.detach(), before), _("kernel_grid_split must not modify the weights")
 
 
 # 03.3 --------------------------------------------------------------------------------------------
@@ -171,8 +179,9 @@ def test_kernel_grid_all(rng, case):
     nrow = 8 if case == 0 else rng.randint(1, 10)
     want = grouped_layout(kernels, nrow)
     got = lesson.kernel_grid_all(conv) if case == 0 else lesson.kernel_grid_all(conv, nrow=nrow)
-    check_grid(got, want, f"kernel_grid_all of weight {tuple(conv.weight.shape)}, nrow={nrow}")
-    assert torch.equal(conv.weight.detach(), before), "kernel_grid_all must not modify the weights"
+    check_grid(got, want, _("kernel_grid_all of weight {shape}, nrow={nrow}").format(
+        shape=tuple(conv.weight.shape), nrow=nrow))
+    assert torch.equal(conv.weight.detach(), before), _("kernel_grid_all must not modify the weights")
 
 
 @pytest.mark.exercise("03.3", points=1)
@@ -183,12 +192,13 @@ def test_kernel_grid_all_indivisible_raises_value_error(rng, case):
     try:
         lesson.kernel_grid_all(conv)
     except ValueError as err:
-        assert str(err).strip(), "the ValueError should say why (c_out * c_in is not a multiple of 3)"
+        assert str(err).strip(), _("the ValueError should say why (c_out * c_in is not a multiple of 3)")
     except Exception as err:
-        pytest.fail(f"weight {tuple(conv.weight.shape)}: expected a ValueError, got {type(err).__name__}: {err}")
+        pytest.fail(_("weight {conv_weight_shape}: expected a ValueError, got {err_type}: {err}").format(
+                        conv_weight_shape=tuple(conv.weight.shape), err_type=type(err).__name__, err=err))
     else:
-        pytest.fail(f"weight {tuple(conv.weight.shape)}: {c_out} x {c_in} slices cannot be grouped in threes; "
-                    "expected a ValueError")
+        pytest.fail(_("weight {conv_weight_shape}: {c_out} x {c_in} slices cannot be grouped in threes; expected a "
+                      "ValueError").format(conv_weight_shape=tuple(conv.weight.shape), c_out=c_out, c_in=c_in))
 
 
 # 03.4 --------------------------------------------------------------------------------------------
@@ -219,7 +229,8 @@ def test_log_kernels_small_nets(writer, logdir, truth, rng, case):
         steps.setdefault(tag, []).append(step)
     check_logged_tags(found, steps)
     for (tag, step), pixels in want.items():
-        check_pixels(decode_png(found[tag][step]), pixels, f"vis_max={vis_max}, tag {tag!r} step {step}")
+        check_pixels(decode_png(found[tag][step]), pixels, _("vis_max={vis_max}, tag {tag!r} step {step}").format(
+            vis_max=vis_max, tag=tag, step=step))
 
 
 @pytest.mark.exercise("03.4", points=2)
@@ -238,4 +249,5 @@ def test_log_kernels_alexnet(writer, logdir, truth, rng, alexnet):
     check_logged_tags(found, {"0_Convlayer_split_in_channel": list(range(64)), "0_all": [322],
                               "1_Convlayer_split_in_channel": list(range(192)), "1_all": [322]})
     for (tag, step), pixels in want.items():
-        check_pixels(decode_png(found[tag][step]), pixels, f"AlexNet, tag {tag!r} step {step}")
+        check_pixels(decode_png(found[tag][step]), pixels,
+                     _("AlexNet, tag {tag!r} step {step}").format(tag=tag, step=step))

@@ -11,6 +11,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.kit.events import images
 
 lesson = StudentLesson("04_feature_maps")
@@ -29,7 +30,8 @@ def model(alexnet):
     changed = [name for name, value in alexnet.features.state_dict().items() if not torch.equal(value, before[name])]
     if changed:
         alexnet.features.load_state_dict(before)  # for the tests after this one
-        pytest.fail(f"the model's weights changed during the call ({', '.join(changed[:3])}): only read them",
+        pytest.fail(_("the model's weights changed during the call ({changed}): only read them").format(
+                        changed=', '.join(changed[:3])),
                     pytrace=False)
 
 
@@ -43,17 +45,22 @@ def random_input(rng, size=None):
 
 
 def check_close(got, want, case, atol=1e-4):
-    assert isinstance(got, torch.Tensor), f"{case}: expected a tensor, got {type(got).__name__}"
-    assert tuple(got.shape) == tuple(want.shape), f"{case}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
+    assert isinstance(got, torch.Tensor), _("{case}: expected a tensor, got {got_type}").format(case=case,
+                                              got_type=type(got).__name__)
+    assert tuple(got.shape) == tuple(want.shape), _("{case}: expected shape {want_shape}, got {got_shape}").format(
+                                                      case=case, want_shape=tuple(want.shape),
+                                                      got_shape=tuple(got.shape))
     diff = (got.detach().float() - want).abs().max().item()
-    assert diff <= atol, f"{case}: values differ from the expected ones by up to {diff:.3g}"
+    assert diff <= atol, _("{case}: values differ from the expected ones by up to {diff:.3g}").format(case=case,
+                             diff=diff)
 
 
 def check_unchanged(tensor, before, what):
     shape, stride, values = before
     assert tuple(tensor.shape) == shape and tensor.stride() == stride, \
-        f"{what} was changed in place: shape {shape} became {tuple(tensor.shape)} (transpose_ instead of transpose?)"
-    assert torch.equal(tensor, values), f"{what} must not be modified"
+        _("{what} was changed in place: shape {shape} became {tensor_shape} (transpose_ instead of transpose?)").format(
+            what=what, shape=shape, tensor_shape=tuple(tensor.shape))
+    assert torch.equal(tensor, values), _("{what} must not be modified").format(what=what)
 
 
 def snapshot(tensor):
@@ -83,10 +90,12 @@ def test_load_image(tmp_path, rng, mode):
         stored_mode, rgb = written.mode, written.convert("RGB")
     want = TF.normalize(TF.to_tensor(TF.resize(rgb, [size, size])), IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0)
     got = lesson.load_image(path) if "default" in mode else lesson.load_image(path, size=size)
-    case = f"a {stored_mode} PNG of {rgb.size[0]}x{rgb.size[1]}, size={size}"
-    check_close(got, want, case + " (RGB, resized to size x size, ToTensor, ImageNet's mean and std, a batch "
-                "dimension)", atol=0.05)
-    assert got.dtype == torch.float32, f"{case}: expected float32, got {got.dtype}"
+    case = _("a {mode} PNG of {width}x{height}, size={size}").format(mode=stored_mode, width=rgb.size[0],
+                                                                    height=rgb.size[1], size=size)
+    check_close(got, want, _("{case} (RGB, resized to size x size, ToTensor, ImageNet's mean and std, a batch "
+                             "dimension)").format(case=case), atol=0.05)
+    assert got.dtype == torch.float32, _("{case}: expected float32, got {got_dtype}").format(case=case,
+                                           got_dtype=got.dtype)
 
 
 # 04.2 --------------------------------------------------------------------------------------------
@@ -100,12 +109,12 @@ def test_conv1_feature_maps(model, tmp_path, rng, size):
         want = model.features[0](img)
     with spy(model.features[0], "runs") as runs:
         got = lesson.conv1_feature_maps(model, img)
-    check_close(got, want, f"conv1 maps of a {tuple(img.shape)} input")
-    assert not got.requires_grad and got.grad_fn is None, "expected a result without a gradient graph"
-    assert runs(), "expected a call of model.features[0] on the image"
-    assert "1" not in runs(), "model.features[0] ran with gradient tracking on, expected it off (torch.no_grad): " \
-                              "detaching afterwards still builds the graph"
-    check_unchanged(img, before, "the input image")
+    check_close(got, want, _("conv1 maps of a {shape} input").format(shape=tuple(img.shape)))
+    assert not got.requires_grad and got.grad_fn is None, _("expected a result without a gradient graph")
+    assert runs(), _("expected a call of model.features[0] on the image")
+    assert "1" not in runs(), _("model.features[0] ran with gradient tracking on, expected it off (torch.no_grad): "
+                                "detaching afterwards still builds the graph")
+    check_unchanged(img, before, _("the input image"))
 
 
 # 04.3 --------------------------------------------------------------------------------------------
@@ -121,8 +130,9 @@ def check_grid(fmap, nrow=None):
     before = snapshot(fmap)
     want = make_grid(fmap.clone().transpose(0, 1), nrow=nrow or 8, normalize=True, scale_each=True)
     got = lesson.feature_map_grid(fmap) if nrow is None else lesson.feature_map_grid(fmap, nrow=nrow)
-    check_unchanged(fmap, before, "the fmap argument")
-    check_close(got, want, f"grid of {tuple(fmap.shape)} maps, nrow={nrow or 8}", atol=1e-5)
+    check_unchanged(fmap, before, _("the fmap argument"))
+    check_close(got, want, _("grid of {shape} maps, nrow={nrow}").format(shape=tuple(fmap.shape), nrow=nrow or 8),
+                atol=1e-5)
     return got
 
 
@@ -137,7 +147,8 @@ def test_feature_map_grid(rng, case):
 @pytest.mark.exercise("04.3", points=1)
 def test_feature_map_grid_of_conv1(rng):
     grid = check_grid(random_maps(rng, 64, 55, 55))
-    assert tuple(grid.shape) == (3, 458, 458), f"64 maps of 55x55, 8 per row: expected (3, 458, 458), got {grid.shape}"
+    assert tuple(grid.shape) == (3, 458, 458), _("64 maps of 55x55, 8 per row: expected (3, 458, 458), got "
+                                                 "{grid_shape}").format(grid_shape=grid.shape)
 
 
 # 04.4 --------------------------------------------------------------------------------------------
@@ -153,10 +164,12 @@ def test_log_feature_maps(model, writer, logdir, truth, rng):
     want = images(truth, "feature map in conv1")[322]
     lesson.log_feature_maps(writer, model, img)
     writer.flush()
-    check_unchanged(img, before, "the input image")
+    check_unchanged(img, before, _("the input image"))
     found = images(logdir, "feature map in conv1")
-    assert sorted(found) == [322], f"expected tag 'feature map in conv1' at step 322, found steps {sorted(found)}"
-    check_pixels(found[322], want, f"'feature map in conv1' of a {tuple(img.shape)} input")
+    assert sorted(found) == [322], _("expected tag 'feature map in conv1' at step 322, found steps {found}").format(
+                                       found=sorted(found))
+    check_pixels(found[322], want, _("'feature map in conv1' of a {shape} input").format(
+        shape=tuple(img.shape)))
 
 
 # 04.5 --------------------------------------------------------------------------------------------
@@ -174,11 +187,12 @@ def test_feature_maps_one_pass(model, tmp_path, rng, case):
         want = {f"features.{k}": model.features[: k + 1](img.clone()) for k in picked}
     with spy(model.features[0], "runs") as runs:
         got = lesson.feature_maps(model, img, layers)
-    assert isinstance(got, dict), f"expected a dict, got {type(got).__name__}"
-    assert set(got) == set(layers), f"expected the keys {layers}, got {list(got)}"
+    assert isinstance(got, dict), _("expected a dict, got {got_type}").format(got_type=type(got).__name__)
+    assert set(got) == set(layers), _("expected the keys {layers}, got {got}").format(layers=layers, got=list(got))
     for name in layers:
-        hint = " (the in-place ReLU after it overwrites the tensor you kept: store a clone)" \
-            if int(name.split(".")[1]) in CONVS else ""
-        check_close(got[name], want[name], f"{name} on a {tuple(img.shape)} input{hint}")
-    assert len(runs()) == 1, f"expected one forward pass, model.features[0] ran {len(runs())} times"
-    check_unchanged(img, before, "the input image")
+        case = _("{name} on a {shape} input (the in-place ReLU after it overwrites the tensor you kept: store a "
+                 "clone)") if int(name.split(".")[1]) in CONVS else _("{name} on a {shape} input")
+        check_close(got[name], want[name], case.format(name=name, shape=tuple(img.shape)))
+    assert len(runs()) == 1, _("expected one forward pass, model.features[0] ran {n_runs} times").format(
+                                 n_runs=len(runs()))
+    check_unchanged(img, before, _("the input image"))

@@ -10,6 +10,7 @@ from helpers import Chain, WarningSpy
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.grading.student import StudentLesson, read_back, writable_path
+from tbcourse.i18n import _
 from tbcourse.kit.events import graph
 from tbcourse.kit.models import LeNet
 
@@ -30,9 +31,9 @@ def build(rng, depth, width):
         child, width = build(rng, depth - 1, width)
         children.append((name, child))
     if rng.random() < 0.5:
-        return nn.Sequential(*(child for _, child in children)), width
+        return nn.Sequential(*(child for _unused, child in children)), width
     spare = [(names[3], nn.Linear(width, 3))] if rng.random() < 0.5 else []  # registered, never called
-    return Chain(rng.sample(children + spare, len(children) + len(spare)), [n for n, _ in children],
+    return Chain(rng.sample(children + spare, len(children) + len(spare)), [n for n, _unused in children],
                  scale=rng.random() < 0.3), width
 
 
@@ -70,8 +71,8 @@ def input_shapes(graph_def):
 
 def models(rng, alexnet):
     return [(LeNet(rng.choice([2, 3, 10])), (rng.randint(1, 3), 3, 32, 32), LENET),
-            (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _ in alexnet.named_modules() if name}),
-            *(random_model(rng) for _ in range(3))]
+            (alexnet, (1, 3, rng.choice([224, 256]), 224), {name for name, _unused in alexnet.named_modules() if name}),
+            *(random_model(rng) for _unused in range(3))]
 
 
 def log_truth(logdir, model, input_size):
@@ -82,38 +83,42 @@ def log_truth(logdir, model, input_size):
 
 def check_warnings(tmp_path, rng):
     """While log_graph traces a model, torch's jit deprecation warning is silenced, and no other warning."""
-    model, input_size, _ = random_model(rng)
+    model, input_size, _unused = random_model(rng)
     record = writable_path("warnings")
     model.register_forward_hook(WarningSpy(record))
     with SummaryWriter(log_dir=str(tmp_path / "warnings")) as writer:
         lesson.log_graph(writer, model, input_size)
     seen = read_back(record).split()
-    assert seen, "log_graph did not trace the model it was given (add_graph runs it)"
+    assert seen, _("log_graph did not trace the model it was given (add_graph runs it)")
     assert not any("D" in line for line in seen), \
-        "torch's deprecation warning of torch.jit.trace reaches the user: silence it while add_graph runs"
+        _("torch's deprecation warning of torch.jit.trace reaches the user: silence it while add_graph runs")
     assert all("O" in line for line in seen), \
-        "log_graph silences more than torch's jit deprecation warning: a real tracing problem would go unseen"
+        _("log_graph silences more than torch's jit deprecation warning: a real tracing problem would go unseen")
 
 
 @pytest.mark.exercise("05.1", points=3)
 def test_log_graph(tmp_path, truth, rng, alexnet):
     cases = models(rng, alexnet)
-    for i, (model, input_size, _) in enumerate(cases):
+    for i, (model, input_size, _unused) in enumerate(cases):
         log_truth(truth / str(i), model, input_size)
-    for i, (model, input_size, _) in enumerate(cases):
+    for i, (model, input_size, _unused) in enumerate(cases):
         name = type(model).__name__
         with SummaryWriter(log_dir=str(tmp_path / str(i))) as writer:
             lesson.log_graph(writer, model, input_size)
         try:
             stored = graph(tmp_path / str(i))
         except ValueError:
-            pytest.fail(f"{name}: expected a graph in the event file, found none (add_graph writes it)")
+            pytest.fail(_("{name}: expected a graph in the event file, found none (add_graph writes it)").format(
+                            name=name))
         got, want = nodes(stored), nodes(graph(truth / str(i)))
-        assert got == want, f"{name}: the stored graph is not add_graph's for this model: {len(want - got)} of its " \
-                            f"{len(want)} nodes missing (e.g. {sorted(want - got)[:2]}), {len(got - want)} extra"
+        assert got == want, _("{name}: the stored graph is not add_graph's for this model: {n_missing} of its "
+                              "{n_want} nodes missing (e.g. {missing}), {n_unexpected} extra").format(name=name,
+                                n_missing=len(want - got), n_want=len(want), missing=sorted(want - got)[:2],
+                                n_unexpected=len(got - want))
         shapes = input_shapes(stored)
-        assert shapes == [list(input_size)], f"{name}: expected one input of shape {list(input_size)}, " \
-                                             f"the graph's inputs have shapes {shapes}"
+        assert shapes == [list(input_size)], _("{name}: expected one input of shape {input_size}, the graph's inputs "
+                                               "have shapes {shapes}").format(name=name, input_size=list(input_size),
+                                                 shapes=shapes)
     check_warnings(tmp_path, rng)
 
 
@@ -122,6 +127,7 @@ def test_graph_modules(tmp_path, rng, alexnet):
     for i, (model, input_size, want) in enumerate(models(rng, alexnet)):
         log_truth(tmp_path / str(i), model, input_size)
         got = lesson.graph_modules(tmp_path / str(i))
-        assert isinstance(got, set), f"expected a set, got {type(got).__name__}"
-        assert got == want, f"{type(model).__name__}: missing {sorted(want - got)}, extra {sorted(got - want)}; " \
-                            f"the submodules that run in forward are {sorted(want)}"
+        assert isinstance(got, set), _("expected a set, got {got_type}").format(got_type=type(got).__name__)
+        assert got == want, _("{model_type}: missing {missing}, extra {unexpected}; the submodules that run in "
+                              "forward are {want}").format(model_type=type(model).__name__, missing=sorted(want - got),
+                                unexpected=sorted(got - want), want=sorted(want))

@@ -9,6 +9,7 @@ import torch.nn as nn
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.kit.models import LeNet
 
 lesson = StudentLesson("06_model_summary")
@@ -49,7 +50,7 @@ class Plan:
         self.shapes[name] = shape
 
     def summary(self):
-        total = sum(size for size, _ in self.calls)
+        total = sum(size for size, _unused in self.calls)
         trainable = sum(size for size, key in self.calls if key not in self.frozen)
         return {"total": total, "trainable": trainable, "params_mb": float(f"{total * 4 / 2**20:.2f}")}
 
@@ -72,7 +73,7 @@ def random_model(rng):
     if rng.random() < 0.5:
         c, size = rng.randint(1, 3), rng.randint(3, 6)
         input_size, out, bias = (c, size, size), rng.randint(2, 4), rng.random() < 0.7
-        name, _ = add(nn.Sequential(nn.Conv2d(c, out, 3, padding=1, bias=bias), nn.BatchNorm2d(out), nn.ReLU(),
+        name, _unused = add(nn.Sequential(nn.Conv2d(c, out, 3, padding=1, bias=bias), nn.BatchNorm2d(out), nn.ReLU(),
                                     nn.Flatten()))
         plan.layer(f"{name}.0", name, c * out * 9, out * bias, (-1, out, size, size))
         plan.layer(f"{name}.1", name, out, out, (-1, out, size, size))
@@ -82,15 +83,15 @@ def random_model(rng):
         width = rng.randint(3, 9)
         input_size = (width,)
     tied = False
-    for _ in range(rng.randint(2, 4)):
+    for _unused in range(rng.randint(2, 4)):
         kind = rng.choice(["linear", "twice", "tied", "block"])
         out = width if kind in ("twice", "tied") else rng.randint(2, 9)
         if kind == "linear":
             bias = rng.random() < 0.7
-            name, _ = add(nn.Linear(width, out, bias=bias))
+            name, _unused = add(nn.Linear(width, out, bias=bias))
             plan.layer(name, name, width * out, out * bias, (-1, out))
         elif kind == "twice":  # one layer, called twice
-            name, _ = add(nn.Linear(width, width), times=2)
+            name, _unused = add(nn.Linear(width, width), times=2)
             plan.layer(name, name, width * width, width, (-1, width), calls=2)
         elif kind == "tied":  # two layers, one weight
             (first, one), (second, two) = add(nn.Linear(width, width)), add(nn.Linear(width, width))
@@ -99,7 +100,7 @@ def random_model(rng):
             plan.layer(second, second, width * width, width, (-1, width), tied_to=f"{first}.weight")
         else:  # a custom block: Linear, BatchNorm1d, Tanh and, maybe, its own scale parameter
             scale = rng.random() < 0.5
-            name, _ = add(Chain([("fc", nn.Linear(width, out)), ("bn", nn.BatchNorm1d(out)), ("act", nn.Tanh())],
+            name, _unused = add(Chain([("fc", nn.Linear(width, out)), ("bn", nn.BatchNorm1d(out)), ("act", nn.Tanh())],
                                 ["fc", "bn", "act"], scale=scale))
             plan.layer(f"{name}.fc", name, width * out, out, (-1, out))
             plan.layer(f"{name}.bn", name, out, out, (-1, out))
@@ -139,8 +140,8 @@ def named_models(rng, alexnet):
                                                   "summary": ALEXNET_SUMMARY})]
     randoms = []
     for i in range(4):
-        model, input_size, plan, _ = random_model(rng)
-        randoms.append((f"random model {i}", model, input_size,
+        model, input_size, plan, _unused = random_model(rng)
+        randoms.append((_("random model {i}").format(i=i), model, input_size,
                         {"counts": plan.all_counts(), "shapes": plan.shapes, "summary": plan.summary()}))
     return known + randoms
 
@@ -149,17 +150,20 @@ def first_difference(want, got):
     """The first key whose value differs, as 'key: expected x, got y', or the keys missing / extra."""
     for key in want:
         if key in got and got[key] != want[key]:
-            return f"{key!r}: expected {want[key]}, got {got[key]}"
-    return f"missing keys {sorted(set(want) - set(got))}, extra keys {sorted(set(got) - set(want))}"
+            return _("{key!r}: expected {want}, got {got}").format(key=key, want=want[key], got=got[key])
+    return _("missing keys {missing}, extra keys {extra}").format(missing=sorted(set(want) - set(got)),
+                                                                 extra=sorted(set(got) - set(want)))
 
 
 def check_counts(model, name, want):
     got = lesson.count_parameters(model)
-    assert isinstance(got, dict), f"{name}: expected a dict, got {type(got).__name__}"
+    assert isinstance(got, dict), _("{name}: expected a dict, got {got_type}").format(name=name,
+                                      got_type=type(got).__name__)
     assert got.get("total") == want["total"], \
-        f"{name}: expected total {want['total']} (every parameter once: frozen ones too, a tied weight once), " \
-        f"got {got.get('total')}"
-    assert got == want, f"{name}: {first_difference(want, got)}; expected {want}"
+        _("{name}: expected total {want_total} (every parameter once: frozen ones too, a tied weight once), got "
+          "{got_total}").format(name=name, want_total=want['total'], got_total=got.get('total'))
+    assert got == want, _("{name}: {difference}; expected {want}").format(name=name,
+                            difference=first_difference(want, got), want=want)
 
 
 @pytest.mark.exercise("06.1", points=4)
@@ -170,8 +174,8 @@ def test_count_parameters(rng, case, alexnet):
         check_counts(LeNet(2), "LeNet(2)", LENET)
         check_counts(alexnet, "AlexNet", ALEXNET_COUNTS)
     else:
-        model, _, plan, tied = random_model(rng)
-        check_counts(model, "a random model with two layers sharing one weight" if tied else "a random model",
+        model, _unused, plan, tied = random_model(rng)
+        check_counts(model, _("a random model with two layers sharing one weight") if tied else _("a random model"),
                      plan.all_counts())
 
 
@@ -180,27 +184,28 @@ def test_output_shapes(rng, alexnet):
     for name, model, input_size, want in named_models(rng, alexnet):
         want = want["shapes"]
         got = lesson.output_shapes(model, input_size)
-        assert isinstance(got, dict), f"{name}: expected a dict, got {type(got).__name__}"
+        assert isinstance(got, dict), _("{name}: expected a dict, got {got_type}").format(name=name,
+                                          got_type=type(got).__name__)
         as_tuples = {k: tuple(v) if isinstance(v, (tuple, list)) else v for k, v in got.items()}
-        assert as_tuples == want, f"{name}: {first_difference(want, as_tuples)} (leaf modules, batch dimension " \
-                                  f"as -1); expected {want}"
+        assert as_tuples == want, _("{name}: {difference} (leaf modules, batch dimension as -1); expected "
+                                    "{want}").format(name=name, difference=first_difference(want, as_tuples), want=want)
         assert all(isinstance(v, tuple) and all(isinstance(d, int) for d in v) for v in got.values()), \
-            f"{name}: expected each shape as a tuple of ints, got {got}"
+            _("{name}: expected each shape as a tuple of ints, got {got}").format(name=name, got=got)
 
 
 @pytest.mark.exercise("06.3", points=3)
 def test_summary_totals(rng, alexnet):
     cases = named_models(rng, alexnet)
-    cases += [(f"random model {i}", model, input_size, {"summary": plan.summary()})
-              for i, (model, input_size, plan, _) in enumerate(random_model(rng) for _ in range(3))]
+    cases += [(_("random model {i}").format(i=i), model, input_size, {"summary": plan.summary()})
+              for i, (model, input_size, plan, _unused) in enumerate(random_model(rng) for _unused in range(3))]
     for name, model, input_size, want in cases:
         want = want["summary"]
         got = lesson.summary_totals(model, input_size)
         assert isinstance(got, dict) and set(got) == {"total", "trainable", "params_mb"}, \
-            f"{name}: expected a dict with keys total, trainable, params_mb, got {got!r}"
+            _("{name}: expected a dict with keys total, trainable, params_mb, got {got!r}").format(name=name, got=got)
         assert got == want and type(got["total"]) is int and type(got["trainable"]) is int, \
-            f"{name}: torchsummary prints {want}, you returned {got} (read its printout: it counts a layer " \
-            f"each time it runs, and judges 'trainable' by the weight alone)"
+            _("{name}: torchsummary prints {want}, you returned {got} (read its printout: it counts a layer each "
+              "time it runs, and judges 'trainable' by the weight alone)").format(name=name, want=want, got=got)
 
 
 @pytest.mark.exercise("06.4", points=1)
@@ -209,5 +214,6 @@ def test_params_size_mb(rng, case):
     n, size = rng.randint(1, 10**9), rng.choice([1, 2, 4, 8])
     got = lesson.params_size_mb(n, size)
     assert got == pytest.approx(n * size / 2**20, rel=1e-12), \
-        f"{n} parameters of {size} bytes: expected {n * size / 2**20:.6f} MB (1024**2 bytes), got {got}"
-    assert lesson.params_size_mb(n) == pytest.approx(n * 4 / 2**20, rel=1e-12), "bytes_per_param defaults to 4"
+        _("{n} parameters of {size} bytes: expected {mb:.6f} MB (1024**2 bytes), got {got}").format(n=n, size=size,
+            mb=n * size / 2 ** 20, got=got)
+    assert lesson.params_size_mb(n) == pytest.approx(n * 4 / 2**20, rel=1e-12), _("bytes_per_param defaults to 4")

@@ -11,6 +11,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 from tbcourse.settings import FACES, KEYS
 
 lesson = StudentLesson("02_make_grid")
@@ -23,15 +24,18 @@ def test_normalize_image_is_make_grids(rng, case):
     c, h, w = rng.choice([1, 3, 4]), rng.randint(1, 40), rng.randint(2, 40)
     img = torch.randn(c, h, w, generator=gen) * 10 ** rng.uniform(-2, 3) + rng.uniform(-100, 100)
     value_range = None if case % 2 else tuple(sorted(rng.uniform(-3, 3) * float(img.std()) + float(img.mean())
-                                                     for _ in range(2)))
+                                                     for _unused in range(2)))
     own = img.clone()
     want = make_grid(own.unsqueeze(0), normalize=True, value_range=value_range, padding=0)[:c]
     got = lesson.normalize_image(img, value_range)
-    assert torch.equal(img, own), "normalize_image changed its input"
-    assert isinstance(got, torch.Tensor) and got.shape == want.shape, f"expected a tensor of shape {tuple(want.shape)}"
+    assert torch.equal(img, own), _("normalize_image changed its input")
+    assert isinstance(got, torch.Tensor) and got.shape == want.shape, _("expected a tensor of shape "
+                                                                        "{want_shape}").format(
+                                                                          want_shape=tuple(want.shape))
     assert (got.float() - want).abs().max() <= 1e-4, \
-        f"image of shape {(c, h, w)} over [{own.min():.4g}, {own.max():.4g}], value_range={value_range}: " \
-        f"differs from make_grid's by up to {(got.float() - want).abs().max():.3g}"
+        _("image of shape {shape} over [{own_min:.4g}, {own_max:.4g}], value_range={value_range}: differs from "
+          "make_grid's by up to {largest:.3g}").format(shape=(c, h, w), own_min=own.min(), own_max=own.max(),
+            value_range=value_range, largest=(got.float() - want).abs().max())
 
 
 def answer_key() -> dict:
@@ -41,12 +45,14 @@ def answer_key() -> dict:
 def check_list(key):
     got = lesson.review_findings()
     found = got.get(key) if isinstance(got, dict) else None
-    assert isinstance(found, list), f"expected a dict holding the list {key!r}, got {got!r:.120}"
+    assert isinstance(found, list), _("expected a dict holding the list {key!r}, got {got!r:.120}").format(key=key,
+                                        got=got)
     found = sorted({str(path).replace("\\", "/") for path in found})
     want = answer_key()[key]
     right, wrong = [path for path in found if path in want], [path for path in found if path not in want]
     assert not wrong and len(right) == len(want), \
-        f"{key}: {len(right)} of your {len(found)} paths are right, {len(want) - len(right)} still to find"
+        _("{key}: {n_right} of your {n_found} paths are right, {n_left} still to find").format(key=key,
+            n_right=len(right), n_found=len(found), n_left=len(want) - len(right))
 
 
 def pixel_leaks():
@@ -67,5 +73,5 @@ def test_review_findings_mislabeled():
 @pytest.mark.exercise("02.6", points=2)
 def test_review_findings_leaked():
     assert pixel_leaks() == answer_key()["leaked"], \
-        "course error: the valid/ files that copy a train/ file are not those of tests/keys/faces_review.json"
+        _("course error: the valid/ files that copy a train/ file are not those of tests/keys/faces_review.json")
     check_list("leaked")

@@ -6,6 +6,7 @@ import torch.nn as nn
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 
 lesson = StudentLesson("03_alexnet_kernels")
 
@@ -20,8 +21,9 @@ def random_conv(rng, c_in, c_out):
 
 def check(got, want, case):
     assert isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape), \
-        f"{case}: expected a tensor of shape {tuple(want.shape)}"
-    assert (got.detach().float() - want).abs().max() <= 1e-5, f"{case}: not the grid make_grid gives"
+        _("{case}: expected a tensor of shape {want_shape}").format(case=case, want_shape=tuple(want.shape))
+    assert (got.detach().float() - want).abs().max() <= 1e-5, _("{case}: not the grid make_grid gives").format(
+                                                                  case=case)
 
 
 @pytest.mark.exercise("03.2", points=1)
@@ -30,7 +32,7 @@ def test_kernel_grid_split_is_make_grids(rng, case):
     conv = random_conv(rng, rng.randint(1, 16), rng.randint(1, 16))
     o, w = rng.randrange(conv.out_channels), conv.weight.detach().clone()
     want = make_grid(w[o].unsqueeze(1), nrow=w.shape[1], normalize=True, scale_each=True)
-    check(lesson.kernel_grid_split(conv, o), want, f"weight {tuple(w.shape)}, out_idx={o}")
+    check(lesson.kernel_grid_split(conv, o), want, _("weight {shape}, out_idx={o}").format(shape=tuple(w.shape), o=o))
 
 
 @pytest.mark.exercise("03.3", points=1)
@@ -40,4 +42,5 @@ def test_kernel_grid_all_is_make_grids(rng, case):
     conv = random_conv(rng, c_in, rng.randint(1, 16))
     nrow, w = rng.randint(1, 12), conv.weight.detach().clone()
     want = make_grid(w.reshape(-1, 3, *w.shape[2:]), nrow=nrow, normalize=True, scale_each=True)
-    check(lesson.kernel_grid_all(conv, nrow=nrow), want, f"weight {tuple(w.shape)}, nrow={nrow}")
+    check(lesson.kernel_grid_all(conv, nrow=nrow), want, _("weight {shape}, nrow={nrow}").format(
+        shape=tuple(w.shape), nrow=nrow))

@@ -8,6 +8,7 @@ import torchinfo
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
+from tbcourse.i18n import _
 
 lesson = StudentLesson("06_model_summary")
 
@@ -40,7 +41,7 @@ def signal_model(rng):
 
 def own_counts(model):
     counts = {name: sum(p.numel() for p in m.parameters(recurse=False))
-              for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))}
+              for name, m in model.named_modules() if any(True for _unused in m.parameters(recurse=False))}
     return counts | {"total": sum(p.numel() for p in model.parameters())}
 
 
@@ -50,7 +51,8 @@ def test_count_parameters_of_other_models(rng, case):
     model = language_model(rng) if case < 2 else signal_model(rng)[0]
     want = own_counts(model)
     got = lesson.count_parameters(model)
-    assert got == want, f"{type(model).__name__} with {', '.join(want)}: expected {want}, got {got}"
+    assert got == want, _("{model_type} with {layers}: expected {want}, got {got}").format(
+                            model_type=type(model).__name__, layers=', '.join(want), want=want, got=got)
 
 
 def torchinfo_shapes(model, input_size):
@@ -72,4 +74,5 @@ def test_output_shapes_of_other_models(rng, case):
     want = torchinfo_shapes(model, input_size)
     got = lesson.output_shapes(model, input_size)
     got = {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in got.items()} if isinstance(got, dict) else got
-    assert got == want, f"a 1-d convolutional model, input {input_size}: expected {want}, got {got}"
+    assert got == want, _("a 1-d convolutional model, input {input_size}: expected {want}, got {got}").format(
+                            input_size=input_size, want=want, got=got)
