@@ -21,6 +21,7 @@ from pathlib import Path
 LANG_ENV = "COURSE_LANG"
 LANGUAGES = ("en", "zh")  # en: the source's own language, no catalog
 DOMAIN = "tbcourse"
+HIDDEN_DOMAIN = "hidden"  # the hidden checks' own catalog, beside them (tests/hidden/locale/): never in a release
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 RELEASE_LANGUAGE = LOCALE_DIR / "LANGUAGE"  # one line, the language a release was written in
 
@@ -73,6 +74,23 @@ def translation(lang: str) -> gettext.NullTranslations:
 
 def _(message: str) -> str:
     return translation(language()).gettext(message)
+
+
+def translator(folder: Path, domain: str):
+    """A ``_`` for messages kept in a catalog of their own in ``folder`` (the hidden checks'): that catalog first,
+    then the course's."""
+    def gettext_(message: str) -> str:
+        return _own_translation(language(), folder, domain).gettext(message)
+    return gettext_
+
+
+@lru_cache(maxsize=None)
+def _own_translation(lang: str, folder: Path, domain: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    own = gettext.translation(domain, folder, [lang], fallback=True)
+    own.add_fallback(translation(lang))
+    return own
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -114,7 +114,8 @@ def build(target: Path = ZIP, budget: float = BUDGET_SECONDS, visibility: str = 
             for path in files:
                 archive.write(path, path.relative_to(staging).as_posix())
             for source in INSTRUCTORS:
-                for path in [source] if source.is_file() else sorted(source.rglob("*.py")):
+                for path in [source] if source.is_file() else sorted(p for p in source.rglob("*")
+                                                                     if p.suffix in (".py", ".mo")):
                     info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=time.localtime()[:6])
                     info.external_attr = 0o100600 << 16  # a regular file, root's only
                     archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)

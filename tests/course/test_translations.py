@@ -14,7 +14,7 @@ from tbcourse.authoring.build import catalog_translator, lesson_text, strip_solu
 from tbcourse.authoring.translation_check import problems
 from tbcourse.authoring.translations import Cell, Untranslated, english_hash, faithful, glossary, in_language, pairs
 from tbcourse.grading.grade import scorecard
-from tbcourse.settings import ROOT
+from tbcourse.settings import HIDDEN_TESTS, ROOT
 
 ENGLISH = "# %% [markdown]\n# ## The scaling rule\n#\n# A float image is multiplied by 255.\n\n"
 CODE = '# %%\ndef f(x):\n    ### BEGIN SOLUTION 09.1: return x doubled\n    return 2 * x\n    ### END SOLUTION\n'
@@ -71,8 +71,9 @@ def test_a_changed_english_message_is_reported_stale_and_a_new_one_missing(monke
     first.flags.add("fuzzy")
     first.previous_id = ["total: {total} of {best} points"]
     fresh.add("a message added since")
-    monkeypatch.setattr(catalogs, "template", lambda: fresh)
-    monkeypatch.setattr(catalogs, "load", lambda lang: loaded)
+    monkeypatch.setattr(catalogs, "DOMAINS", [catalogs.COURSE])
+    monkeypatch.setattr(catalogs, "template", lambda domain=catalogs.COURSE: fresh)
+    monkeypatch.setattr(catalogs, "load", lambda lang, domain=catalogs.COURSE: loaded)
     found = catalogs.problems()
     assert any("no zh for 'a message added since'" in line for line in found), found
     assert any("stale zh for 'total: {total}/{best} points'" in line and "'total: {total} of {best} points'" in line
@@ -134,3 +135,20 @@ def test_the_chinese_lesson_of_a_translated_source_is_built_whole():
     lesson = lesson_text(translated().replace("return x doubled", task), "09_x", "solutions/09_x.py", "zh")
     assert "缩放规则" in lesson and "scaling rule" not in lesson and "## 检查你的代码" in lesson
     assert f"TODO(09.1): {catalog_translator('zh')(task)}" in lesson and "2 * x" not in lesson
+
+
+def test_the_hidden_checks_speak_from_a_catalog_no_release_ships(monkeypatch):
+    """A release ships the course's catalog: the messages of the hidden checks would tell what they look at."""
+    shipped = {m.id for m in catalogs.load("zh") if m.id}
+    course = {m.id for m in catalogs.template() if m.id}
+    hidden_only = {m.id for m in catalogs.template(catalogs.HIDDEN) if m.id} - course
+    assert hidden_only, "the hidden checks say nothing of their own"
+    assert not hidden_only & shipped, f"the course's catalog holds the hidden checks' {sorted(hidden_only & shipped)}"
+    sys.path.insert(0, str(HIDDEN_TESTS))
+    from hidden_messages import _ as hidden
+
+    message = sorted(hidden_only)[0]
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert hidden(message) != message, "the hidden checks' own catalog is not read"
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert hidden(message) == message

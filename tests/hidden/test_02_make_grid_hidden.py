@@ -11,7 +11,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
-from tbcourse.i18n import _
+from hidden_messages import _
 from tbcourse.settings import FACES, KEYS
 
 lesson = StudentLesson("02_make_grid")

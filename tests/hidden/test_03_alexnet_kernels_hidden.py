@@ -6,7 +6,7 @@ import torch.nn as nn
 from torchvision.utils import make_grid
 
 from tbcourse.grading.student import StudentLesson
-from tbcourse.i18n import _
+from hidden_messages import _
 
 lesson = StudentLesson("03_alexnet_kernels")
 

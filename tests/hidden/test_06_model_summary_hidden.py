@@ -8,7 +8,7 @@ import torchinfo
 from helpers import Chain
 
 from tbcourse.grading.student import StudentLesson
-from tbcourse.i18n import _
+from hidden_messages import _
 
 lesson = StudentLesson("06_model_summary")
 
