@@ -9,14 +9,15 @@ import random
 import re
 
 import pytest
-import torchinfo
 import torchsummary
 import torchvision
 
 from graded_modules import load
 from tbcourse.kit.models import LeNet
+from tbcourse.settings import HIDDEN_TESTS
 
 graded = load("test_06_model_summary")
+torchinfo_shapes = load("test_06_model_summary_hidden", HIDDEN_TESTS).torchinfo_shapes  # the libraries' route
 
 
 def own_counts(model):
@@ -24,19 +25,6 @@ def own_counts(model):
     counts = {name: sum(p.numel() for p in m.parameters(recurse=False))
               for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))}
     return counts | {"total": sum(p.numel() for p in model.parameters())}
-
-
-def torchinfo_shapes(model, input_size, batch):
-    """Leaf layer qualified name -> output shape with the batch dimension as -1, from torchinfo's summary_list."""
-    shapes = {}
-    for info in torchinfo.summary(model, input_size=(batch, *input_size), verbose=0, device="cpu").summary_list:
-        if info.is_leaf_layer:
-            parts, node = [], info
-            while node.parent_info is not None:
-                parts.append(node.var_name)
-                node = node.parent_info
-            shapes[".".join(reversed(parts))] = (-1, *info.output_size[1:])
-    return shapes
 
 
 def printed_totals(model, input_size):
@@ -53,8 +41,8 @@ def printed_totals(model, input_size):
 def test_lenet_and_alexnet_are_what_the_libraries_say():
     alexnet = torchvision.models.alexnet(weights=None).eval()
     assert own_counts(LeNet(2)) == graded.LENET and own_counts(alexnet) == graded.ALEXNET_COUNTS
-    assert torchinfo_shapes(LeNet(2), (3, 32, 32), 1) == graded.LENET_SHAPES
-    assert torchinfo_shapes(alexnet, (3, 224, 224), 1) == graded.ALEXNET_SHAPES
+    assert torchinfo_shapes(LeNet(2), (3, 32, 32)) == graded.LENET_SHAPES
+    assert torchinfo_shapes(alexnet, (3, 224, 224)) == graded.ALEXNET_SHAPES
     assert printed_totals(LeNet(2), (3, 32, 32)) == graded.LENET_SUMMARY
     assert printed_totals(alexnet, (3, 224, 224)) == graded.ALEXNET_SUMMARY
 
@@ -63,5 +51,5 @@ def test_lenet_and_alexnet_are_what_the_libraries_say():
 def test_a_random_models_plan_is_what_the_libraries_say(seed):
     model, input_size, plan, _ = graded.random_model(random.Random(seed))
     assert plan.all_counts() == own_counts(model)
-    assert plan.shapes == torchinfo_shapes(model, input_size, 2)
+    assert plan.shapes == torchinfo_shapes(model, input_size)
     assert plan.summary() == printed_totals(model, input_size)
