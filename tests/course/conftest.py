@@ -36,14 +36,19 @@ def demo_logs(demo_runs):
 
 
 # The quick tier (`make quick`, CONTRIBUTING) leaves out what grades a class or a whole release, runs every lesson
-# as a script or notebook, drives the browser or attacks the boundary: whole modules, and the tests that use one
-# of these fixtures. A test marked @pytest.mark.slow is left out too.
-SLOW_MODULES = {"test_boundary", "test_tensorboard_served", "test_classroom", "test_grading", "test_figures"}
+# as a script or notebook, drives the browser or attacks the boundary: whole modules, the tests that use one of
+# these fixtures (by name or as a parameter), and the cases of a start method other than fork (the runner's own
+# tests keep their fork cases). A test marked @pytest.mark.slow is left out too.
+SLOW_MODULES = {"test_boundary", "test_tensorboard_served", "test_classroom", "test_grading", "test_figures",
+                "test_held_back"}
 SLOW_FIXTURES = {"demo_results", "untouched_results", "notebook_results", "graded_class", "grades", "archive",
                  "linux_grade", "graded", "chinese_grades"}
+SLOW_METHODS = {"spawn", "bwrap", "unprivileged"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES or SLOW_FIXTURES & set(item.fixturenames):
+        params = set(map(str, getattr(getattr(item, "callspec", None), "params", {}).values()))
+        if (item.module.__name__.rpartition(".")[2] in SLOW_MODULES or SLOW_FIXTURES & set(item.fixturenames)
+                or (SLOW_FIXTURES | SLOW_METHODS) & params):
             item.add_marker(pytest.mark.slow)
