@@ -41,6 +41,11 @@ def diagnosis(message: str, student: str) -> str:
     return re.sub(r"\s+", " ", first)[:200]
 
 
+def titles_of_exercises() -> dict[str, str]:
+    """Exercise id -> its title as the scorecard shows it (``01.2 displayed_pixels()``)."""
+    return {ex: info.title for ex, info in exercises().items()}
+
+
 def graded_records(book: Table) -> dict[str, dict]:
     return {s: r for s, r in book.records.items() if r["status"] == "graded"}
 
@@ -68,7 +73,7 @@ def totals(book: Table) -> list[float]:
 
 def summary(book: Table) -> str:
     """The one-screen text printed at the end of ``make grade``."""
-    marks, titles = totals(book), {ex: info.title for ex, info in exercises().items()}
+    marks, titles = totals(book), titles_of_exercises()
     lines = [LABELS["students"].format(graded=len(marks), count=len(book.rows))]
     if marks:
         lines.append(LABELS["mean"].format(mean=statistics.mean(marks), median=statistics.median(marks),
@@ -149,14 +154,14 @@ def pass_rate_section(book: Table) -> str:
         ax.set(ylabel=_plot_label("pass rate axis"), ylim=(0, 100), xlabel=_plot_label("exercise"))
         ax.yaxis.set_major_formatter("{x:.0f}%")
         ax.tick_params(axis="x", labelrotation=90 if len(rates) > 12 else 0)
-    titles = {ex: info.title for ex, info in exercises().items()}
+    titles = titles_of_exercises()
     rows = [[titles[ex], f"{rate:.0%}"] for ex, rate in rates.items()]
     return (f"<h2>{LABELS['pass rates']}</h2>{_figure_html(draw, LABELS['pass rates'])}"
             + _table([LABELS["exercise"], LABELS["passed"]], rows))
 
 
 def reasons_section(book: Table) -> str:
-    why, titles = reasons(book), {ex: info.title for ex, info in exercises().items()}
+    why, titles = reasons(book), titles_of_exercises()
     rows = [[titles[ex], reason, str(len(who)), ", ".join(map(shown, sorted(who)))]
             for ex in book.ids for reason, who in why.get(ex, [])[:REASONS_SHOWN]]
     body = (_table([LABELS["exercise"], LABELS["reason"], LABELS["count"], LABELS["who"]], rows) if rows
@@ -193,7 +198,7 @@ def public_and_hidden(book: Table) -> dict[str, dict]:
 
 
 def hidden_section(book: Table) -> str:
-    split, titles = public_and_hidden(book), {ex: info.title for ex, info in exercises().items()}
+    split, titles = public_and_hidden(book), titles_of_exercises()
     if not split:
         return ""
     rows = [[titles[ex], "{} / {}".format(*s["public"]), "{} / {}".format(*s["hidden"]),
