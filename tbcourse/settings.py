@@ -89,7 +89,7 @@ ENV = {
     "call_memory_mb": "GRADE_CALL_MEMORY_MB",  # address space one call may add to what its process starts with
     "start_method": "COURSE_START_METHOD",  # how student code is run: one of START_METHODS (tbcourse.runner.methods)
     "scratch": "GRADE_SCRATCH",  # the one folder that sandboxed student code may write to (bwrap, unprivileged)
-    "checks_tmp": "GRADE_CHECKS_TMP",  # the checks' temporary folder, which sandboxed student code may read
+    "checks_tmp": "GRADE_CHECKS_TMP",  # the checks' temporary folder, of which sandboxed code sees a call's inputs
 }
 # How a worker's Python starts: never looking for modules in the folder it starts in (python -P, 3.11 on),
 # where a boundary's student code could have planted one; on 3.10, a boundary's worker starts in / instead.

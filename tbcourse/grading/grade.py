@@ -71,8 +71,8 @@ def run_tests(work: Path, targets: list[str], log, call_seconds: float = CALL_SE
     they are. The tests run in a child pytest process, or in the warm ``checker`` of a
     class. With a ``boundary``, student code runs inside bubblewrap ("bwrap", ``tbcourse.runner.methods.bwrap``)
     or as an unprivileged user ("unprivileged", ``tbcourse.runner.methods.unprivileged``): it may read the work
-    folder and the checks' temporary folder, and write only a scratch one. After ``seconds`` the grading
-    process is ended: the tests that ended keep their verdicts, the others fail saying so."""
+    folder and what each call is handed of the checks' temporary folder, and write only a scratch one. After
+    ``seconds`` the grading process is ended: the tests that ended keep their verdicts, the others fail saying so."""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         record_path, scratch, checks = Path(tmp, "record.jsonl"), Path(tmp, "scratch"), Path(tmp, "checks")
         scratch.mkdir()

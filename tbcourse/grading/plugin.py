@@ -77,16 +77,6 @@ def pytest_runtest_setup(item):
         pytest.fail(message, pytrace=False)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef, request):
-    """A test's temporary folder holds what it hands to student code (an image file, a data set), and pytest
-    makes it for its own user only: where student code runs as another user, it is opened to it."""
-    value = yield
-    if fixturedef.argname == "tmp_path" and api.runs_as_another_user(Settings.from_env().method):
-        api.let_read(value)
-    return value
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

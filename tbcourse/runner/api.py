@@ -7,8 +7,7 @@
     import_problem(path)               why the lesson file cannot even be imported, or None
     close_all()                        close every worker of the session
     check(method)                      BoundaryMissing unless that boundary ("bwrap", "unprivileged") works here
-    let_read(*folders)                 open folders made for student code (a test's own) to the uid it runs as
-    runs_as_another_user(method)       whether ``method`` runs student code as a uid other than the grader's
+    let_read(*folders)                 open folders to the uid student code runs as (the course, on Gradescope)
     temporary_folder(prefix)           a temporary folder of the checks, which the next checker removes if this
                                        one is killed before it can
 
@@ -21,14 +20,12 @@ from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError
 from tbcourse.runner.leftovers import temporary_folder
 from tbcourse.runner.methods import bwrap, unprivileged
 from tbcourse.runner.methods.bwrap import BoundaryMissing
-from tbcourse.runner.methods.hostuser import needed
 from tbcourse.runner.methods.unprivileged import let_read
 from tbcourse.runner.pool import close_all, warm_up
 from tbcourse.runner.process import pump
 
 __all__ = ["TIMED_OUT", "BoundaryMissing", "CallFailed", "StudentError", "call", "check", "close_all",
-           "import_problem", "let_read", "pump", "runs_as_another_user",
-           "temporary_folder", "warm_up"]
+           "import_problem", "let_read", "pump", "temporary_folder", "warm_up"]
 CHECKS = {"bwrap": bwrap.check, "unprivileged": unprivileged.check}
 
 
@@ -50,8 +47,3 @@ def check(method: str) -> None:
     """BoundaryMissing, saying why and what to do, unless student code can be run inside ``method`` here."""
     CHECKS[method]()
 
-
-def runs_as_another_user(method: str) -> bool:
-    """Whether student code started by ``method`` runs as a uid of its own, which must be let read the folders
-    the checks make for it: a boundary's, where the grader is root."""
-    return method in CHECKS and needed()

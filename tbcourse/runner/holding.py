@@ -27,8 +27,8 @@ _names = itertools.count(1)  # of the files, unique in the process
 
 
 class Holding:
-    """The checks' files of large storages (storage address and size -> ``Held``), in a folder that workers
-    can read. A worker maps a file copy-on-write for each call that uses it (``map_held``), so no call can
+    """The checks' files of large storages (storage address and size -> ``Held``), in a folder of their own
+    (a boundary's worker is shown the files of the current call: ``showing``). A worker maps a file copy-on-write for each call that uses it (``map_held``), so no call can
     change it for the next, and a model handed to many calls is written once, not piped to each: AlexNet's
     244 MB takes ~0.4 s through a pipe, and a copy of it for each call ~80 ms. A file is written again when
     its tensor changed in place, which torch counts: a test that changes a tensor it handed to student code
@@ -47,11 +47,11 @@ class Holding:
             if entry:
                 self.doomed.append(entry.path)
             self.folder.mkdir(exist_ok=True)
-            os.chmod(self.folder, 0o755)
+            os.chmod(self.folder, 0o700)  # the checks' alone: a call is shown the files it is handed (``showing``)
             path = self.folder / f"storage{next(_names)}"
             with open(path, "xb") as out:
                 out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
-            os.chmod(path, 0o444)  # a worker under another user (unprivileged) reads it
+            os.chmod(path, 0o444)  # a worker under another uid reads it through the link it is shown
             self.entries[key] = entry = Held(str(path), tensor, tensor._version, storage)
         used.add(key)
         for old in [k for k in self.entries if k not in used]:

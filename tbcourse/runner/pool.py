@@ -8,6 +8,7 @@ from pathlib import Path
 from tbcourse.runner.methods import bwrap, fork, hostuser, spawn, unprivileged
 from tbcourse.runner.preload import PRELOAD
 from tbcourse.runner.process import Worker, WorkerError
+from tbcourse.runner.showing import shown_folder
 from tbcourse.settings import BOUNDARIES, ENV, Settings
 
 _workers: dict[str, Worker] = {}
@@ -25,8 +26,8 @@ atexit.register(close_all)
 def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
     """fork, spawn: one worker per lesson file, which runs its calls itself, forked from the forkserver or
     started afresh. bwrap, unprivileged: one per grade inside the boundary, which forks (a lesson worker per
-    lesson, or a child per call), reads the work folder and the checks' temporary folder, and works in the
-    scratch folder."""
+    lesson, or a child per call), reads the work folder and what the current call is shown of the checks'
+    temporary folder (``showing``), and works in the scratch folder."""
     key = f"{settings.method} {path}" if settings.method not in BOUNDARIES else f"{settings.method} {settings.scratch}"
     if key not in _workers or _workers[key].process.poll() is not None:
         if settings.method not in BOUNDARIES:  # the tests go lesson by lesson: the last lesson's worker is done
@@ -43,7 +44,8 @@ def worker_for(path: Path, settings: Settings) -> tuple[str, Worker]:
             if settings.scratch is None:
                 raise WorkerError(f"the {settings.method} start method needs a scratch folder ({ENV['scratch']})")
             env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
-            readable = [Path(path).parent, settings.work.resolve(), *filter(None, [settings.checks_tmp])]
+            readable = [Path(path).parent, settings.work.resolve(),
+                        *([shown_folder(settings.checks_tmp)] if settings.checks_tmp else [])]
             user = _sandbox_user(settings.scratch, readable)
             if settings.method == "bwrap":
                 command = bwrap.command(readable, settings.scratch, [preload], env, user)

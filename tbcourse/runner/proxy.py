@@ -13,6 +13,9 @@ they share a worker: a worker that died or ran past the time limit is replaced).
 
 - A ``SummaryWriter`` argument is replaced in the worker by a writer of its own, flushed after the call;
   inside a boundary it writes to the scratch folder and only its event files are copied back.
+- Inside a boundary a call reads, of the checks' temporary folder, only what it is handed: the files and
+  folders its arguments name by path and the files of its large tensors, shown to it for that call
+  (``tbcourse.runner.showing``); an argument naming such a path reaches it naming the shown copy.
 - Tensor arguments that the call changed in place (the notes' ``transpose_``) are changed the same way
   here afterwards, so a test can see it.
 - The reply is decoded by ``tbcourse.runner.wire``, which rebuilds only plain data: an object of the
@@ -36,8 +39,10 @@ from tbcourse.runner import pool, wire
 from tbcourse.runner.errors import TIMED_OUT, CallFailed, StudentError, shortened
 from tbcourse.runner.holding import Holding
 from tbcourse.runner.leftovers import temporary_folder
+from tbcourse.runner.methods import hostuser
 from tbcourse.runner.process import WorkerError
 from tbcourse.runner.request import Request, encode_request
+from tbcourse.runner.showing import Shown
 from tbcourse.settings import BOUNDARIES, Settings
 
 MAX_EVENT_BYTES = 256 * 2**20  # of the event files taken back from one call, over all of them
@@ -63,12 +68,13 @@ def call(path: Path, function: str | None, args: tuple, kwargs: dict):
 
 _calls: dict[Path, itertools.count] = {}  # the session's scratch folder: each student's calls are call1, call2, ...
 _holdings: dict[Path, Holding] = {}
+_shown: dict[Path, Shown] = {}  # the session's checks' folder: what of it the current call is shown
 _held_tmp = temporary_folder("course-held-")  # where no checks' folder is set
 
 
 def _holding(settings: Settings) -> Holding:
-    """The files of large storages that workers map, in the checks' temporary folder (readable by sandboxed
-    student code, which is handed these tensors anyway)."""
+    """The files of large storages that workers map, in the checks' temporary folder (shown to sandboxed student
+    code, a file at a time, when a call is handed its tensor: ``Shown``)."""
     folder = settings.checks_tmp / "held" if settings.checks_tmp else Path(_held_tmp.name)
     if folder not in _holdings:  # a new grading session: the last one's files are no longer needed
         for done in _holdings.values():
@@ -78,8 +84,18 @@ def _holding(settings: Settings) -> Holding:
     return _holdings[folder]
 
 
+def _showing(settings: Settings) -> Shown | None:
+    """Inside a boundary, what the current call may read of the checks' folder (``tbcourse.runner.showing``)."""
+    if settings.method not in BOUNDARIES or settings.checks_tmp is None:
+        return None
+    if settings.checks_tmp not in _shown:  # a new grading session
+        _shown.clear()
+        _shown[settings.checks_tmp] = Shown(settings.checks_tmp, settings.scratch, hostuser.needed())
+    return _shown[settings.checks_tmp]
+
+
 def _worker_call(path, function, args, kwargs, settings):
-    writer_dirs, values = {}, [*args, *kwargs.values()]
+    writer_dirs, values, shown = {}, [*args, *kwargs.values()], _showing(settings)
     if settings.method in BOUNDARIES:
         if settings.scratch not in _calls:  # a new session (a class's checker grades one student after another)
             _calls.clear()
@@ -91,7 +107,7 @@ def _worker_call(path, function, args, kwargs, settings):
     try:
         key, worker = pool.worker_for(path, settings)
         request = encode_request(Request(str(path), function, args, kwargs, settings.call_memory_mb), writer_dirs,
-                                 _holding(settings))
+                                 _holding(settings), shown)
         reply = worker.call(request, settings.call_seconds)
     except WorkerError as err:
         raise _fail(str(err)) from None
@@ -100,6 +116,8 @@ def _worker_call(path, function, args, kwargs, settings):
         raise _timed_out(path, function, settings) from None
     finally:
         _take_back_event_files(writer_dirs, [*args, *kwargs.values()], settings.scratch)
+        if shown:
+            shown.clear()
     if reply is None:
         code = worker.process.wait()
         pool.forget(key)

@@ -3,13 +3,14 @@ storages out of band (or, when large, as the path of a held file) and SummaryWri
 stand-in writes to. Only the worker unpickles it; a keeper reads its JSON head alone."""
 import io
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
 from tbcourse.runner.holding import HOLD_BYTES, Holding
+from tbcourse.runner.showing import Shown
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,12 @@ class RequestPickler(pickle.Pickler):
     """Pickles a call for a worker: SummaryWriters sent as the folder their stand-in uses; the storages of
     tensors and parameters as out-of-band buffers (``framing.send_request``), or, when large and a ``Holding``
     is given, as the path of their file; each storage once, so tensors that shared one still share it;
-    gradients kept."""
+    gradients kept. With a ``Shown``, a held file goes as the path of its shown copy."""
 
-    def __init__(self, file, writer_dirs: dict[int, str], buffers: list, holding: Holding | None = None):
+    def __init__(self, file, writer_dirs: dict[int, str], buffers: list, holding: Holding | None = None,
+                 shown: Shown | None = None):
         super().__init__(file, protocol=5, buffer_callback=buffers.append)
-        self.writer_dirs, self.holding = writer_dirs, holding
+        self.writer_dirs, self.holding, self.shown = writer_dirs, holding, shown
         self.storages, self.used = {}, set()
 
     def persistent_id(self, obj):
@@ -87,6 +89,7 @@ class RequestPickler(pickle.Pickler):
                 held = None
                 if self.holding is not None and key[1] >= HOLD_BYTES and not obj.is_inference():
                     held = self.holding.path_of(key, storage, obj, self.used)
+                    held = self.shown.path(held) if self.shown else held
                 self.storages[key] = _Storage(storage, held)
             return _rebuild_tensor, (self.storages[key], obj.dtype, tuple(obj.size()), obj.stride(),
                                      obj.storage_offset(), obj.requires_grad, obj.grad, type(obj) is torch.nn.Parameter)
@@ -99,11 +102,15 @@ def _plain(tensor) -> bool:
             and not tensor.__dict__)
 
 
-def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holding | None = None):
+def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holding | None = None,
+                   shown: Shown | None = None):
     """A call's head (its lesson and memory, for ``keep_lessons``), its pickle and its out-of-band buffers, for
-    ``framing.send_request``."""
+    ``framing.send_request``. With ``shown`` (a boundary), what the call is handed of the checks' folder, a path
+    in its arguments or a held file, goes as its shown copy."""
     if holding is not None:
         holding.settle()
+    if shown is not None:
+        request = replace(request, args=shown.values(request.args), kwargs=shown.values(request.kwargs))
     buffers, out = [], io.BytesIO()
-    RequestPickler(out, writer_dirs, buffers, holding).dump(request)
+    RequestPickler(out, writer_dirs, buffers, holding, shown).dump(request)
     return {"path": request.path, "memory_mb": request.memory_mb}, out.getvalue(), buffers

@@ -57,6 +57,16 @@ class Anything:
     def __eq__(self, other):
         return True
 
+def peeks(handed=None, big=None):
+    checks = os.path.join(os.path.dirname(os.getcwd()), "checks")  # beside the scratch folder, as in a grade
+    seen = sorted(os.path.relpath(os.path.join(d, f), checks) for d, _, files in os.walk(checks) for f in files)
+    text = open(handed).read() if handed else None
+    try:
+        secret = open(os.path.join(checks, "pytest", "test_earlier0", "expected.txt")).read()
+    except OSError:
+        secret = None
+    return seen, text, secret
+
 def anything():
     return Anything()
 
@@ -327,3 +337,38 @@ def test_what_a_call_leaves_running_dies_with_the_unprivileged_worker(lesson):
         worker.close()
     time.sleep(0.5)
     assert not running(pid), f"process {pid}, left by a call, outlived the worker"
+
+
+@pytest.mark.parametrize("method", BOUNDARIES)
+def test_inside_a_boundary_a_call_reads_only_what_it_is_handed_of_the_checks_folder(method, tmp_path, monkeypatch):
+    """An earlier test's own file, the file of an earlier call's large tensor and the checks' folder around them
+    stay out of sight; what a call is handed by path, and its large tensors' files, it reads, that call only."""
+    if method == "bwrap" and shutil.which("bwrap") is None:
+        pytest.skip(f"bubblewrap is not installed: {bwrap.INSTALL}")
+    if method == "unprivileged":
+        try:
+            unprivileged.check()
+        except bwrap.BoundaryMissing as err:
+            pytest.skip(str(err))
+    checks, scratch, work = tmp_path / "checks", tmp_path / "scratch", tmp_path / "work"
+    for folder in (checks, scratch, work):
+        folder.mkdir()
+    for key, value in {"start_method": method, "scratch": scratch, "checks_tmp": checks}.items():
+        monkeypatch.setenv(ENV[key], str(value))
+    (work / "99_sandbox.py").write_text(LESSON)
+    for test in ("test_earlier0", "test_now0"):
+        (checks / "pytest" / test).mkdir(parents=True, mode=0o700)  # as pytest makes a test's tmp_path
+    (checks / "pytest" / "test_earlier0" / "expected.txt").write_text("the answer")
+    handed = checks / "pytest" / "test_now0" / "picture.txt"
+    handed.write_text("an input")
+
+    def peeks(*args):
+        return _call(work / "99_sandbox.py", "peeks", *args)
+
+    seen, text, secret = peeks(handed, torch.zeros(2**19))  # 2 MiB: held as a file
+    assert text == "an input" and secret is None
+    assert seen and all(name.startswith("shown" + os.sep) for name in seen), seen
+    assert os.path.join("shown", "pytest", "test_now0", "picture.txt") in seen
+    assert any(name.startswith(os.path.join("shown", "held")) for name in seen), "the large tensor was not shown"
+    assert peeks() == ([], None, None), "a later call saw an earlier call's inputs"
+    assert not list((checks / "shown").iterdir()), "the inputs stayed shown after the call"

@@ -1,15 +1,15 @@
 """The grading boundary: the command that starts the student-code worker inside bubblewrap.
 
 What the worker sees is a list of read-only folders, not the machine: the Python it runs on, the course's
-code (``tbcourse/``), its data, its graded-test helpers, the student's own lesson files and the checks'
-temporary folder (which holds what the tests hand to student code). It writes only to a scratch folder
+code (``tbcourse/``), its data, its graded-test helpers, the student's own lesson files and what the current
+call is handed of the checks' temporary folder (``tbcourse.runner.showing``). It writes only to a scratch folder
 of its own. It has no network, not even loopback; its own PID, IPC and UTS namespaces and a user
 namespace with no capabilities (so it cannot raise the hard limits it is given); a new session (no
 terminal to inject into); and it dies with the process that started it. The worker is the PID
 namespace's first process (``--as-pid-1``): no bubblewrap process lives beside it holding the channel's
 descriptors and the environment it was started with. Not visible: the answer keys, the solutions, the
-reports and gradebook, the record of verdicts, other students' work, /proc of anything outside, the
-instructor's home.
+reports and gradebook, the record of verdicts, other students' work, the checks' own files and earlier
+calls' inputs, /proc of anything outside, the instructor's home.
 """
 import os
 import shutil
