@@ -3,8 +3,8 @@
 Each attack really tries what the boundary (``tbcourse.runner.methods.bwrap``) promises it cannot do: write
 outside its scratch folder, read the solutions, the answer keys or a classmate's work, forge the record of
 verdicts, reach the network, outlive its call, signal or trace the checks, raise its own limits, make the
-checks unpickle something, or be graded on a file reached through a symbolic link; write a kernel setting
-as the host's root, make the checks decode a PNG bomb or build a tensor its reply does not hold, flood the
+checks unpickle something, or be graded on a file reached through a symbolic link; read the checks' own files
+or an earlier call's inputs; write a kernel setting as the host's root, make the checks decode a PNG bomb or build a tensor its reply does not hold, flood the
 checks' log with prints, start a fork storm, hold more than the call's memory in children, or fill the disk
 from its scratch folder. Every attacker notes
 that its attack ran (``ATTACKED``) and each step that worked (``BREACH``) in the sandbox's own /tmp, and its
@@ -399,6 +399,22 @@ for path in glob.glob("/tmp/course-grade-*/checks/**/events.out.tfevents.*", rec
     except OSError:
         pass
 '''),
+    # reads, of the checks' folder, only what the call is handed: never a test's own files (01.2's test logs
+    # images itself before the call, beside what it hands over) nor an earlier call's inputs
+    "peeks_at_the_checks": (SOLUTION, '''
+_honest_log_note_images = log_note_images
+
+
+def log_note_images(writer, size=512):
+    _say("ATTACKED")
+    checks = os.path.join(os.path.dirname(os.getcwd()), "checks")  # beside the scratch folder
+    own = os.path.join(checks, "pytest", "test_log_note_images_five_step0", "size_4")  # this test's, by its name
+    for folder, _, names in [*os.walk(checks), *os.walk(own)]:
+        for name in names:
+            if not os.path.relpath(folder, checks).startswith("shown"):
+                _say("BREACH", f"saw {os.path.join(folder, name)}")
+    return _honest_log_note_images(writer, size)
+'''),
     # is never the host's root: a kernel setting opened for writing, and written back with its own value
     "writes_a_kernel_setting": (SOLUTION, '''
 _say("ATTACKED", f"uid {os.getuid()}")
@@ -544,6 +560,7 @@ EXPECTED = {
     "smuggles_pickles": ({"01.1": 2}, "graded"),  # its displayed_pixels returns pickles
     "zombie_daemons": (WITHOUT_01_3, "graded"),
     "links_the_scratch": ({"01.2": 5}, "graded"),  # its writer's folder is a dangling link
+    "peeks_at_the_checks": (WITHOUT_01_3, "graded"),
     "writes_a_kernel_setting": (WITHOUT_01_3, "graded"),
     "png_bomb": ({"01.2": 5}, "graded"),  # its log_note_images logs an image the checks refuse
     "empty_tensor_reply": ({"01.1": 2}, "graded"),  # its displayed_pixels replies with a forged tensor
