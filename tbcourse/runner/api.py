@@ -5,6 +5,7 @@
                                        or StudentError / a Python exception the student's code raised, or
                                        CallFailed with a one-line reason
     import_problem(path)               why the lesson file cannot even be imported, or None
+    hold(module)                       keep a model that many calls are handed in the files they map: once in memory
     close_all()                        close every worker of the session
     check(method)                      BoundaryMissing unless that boundary ("bwrap", "unprivileged") works here
     let_read(*folders)                 open folders to the uid student code runs as (the course, on Gradescope)
@@ -24,7 +25,7 @@ from tbcourse.runner.methods.unprivileged import let_read
 from tbcourse.runner.pool import close_all, warm_up
 from tbcourse.runner.process import pump
 
-__all__ = ["TIMED_OUT", "BoundaryMissing", "CallFailed", "StudentError", "call", "check", "close_all",
+__all__ = ["TIMED_OUT", "BoundaryMissing", "CallFailed", "StudentError", "call", "check", "close_all", "hold",
            "import_problem", "let_read", "pump", "temporary_folder", "warm_up"]
 CHECKS = {"bwrap": bwrap.check, "unprivileged": unprivileged.check}
 
@@ -41,6 +42,14 @@ def import_problem(path: Path) -> str | None:
     from tbcourse.runner import proxy
 
     return proxy.import_problem(path)
+
+
+def hold(module) -> None:
+    """Keep the large storages of ``module`` (a model many calls are handed) in the files that the calls map, so
+    that the checks and student code's workers share its memory."""
+    from tbcourse.runner import proxy
+
+    proxy.hold(module)
 
 
 def check(method: str) -> None:

@@ -46,19 +46,45 @@ class Holding:
         else:
             if entry:
                 self.doomed.append(entry.path)
-            self.folder.mkdir(exist_ok=True)
-            os.chmod(self.folder, 0o700)  # the checks' alone: a call is shown the files it is handed (``showing``)
-            path = self.folder / f"storage{next(_names)}"
-            with open(path, "xb") as out:
-                out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
-            os.chmod(path, 0o444)  # a worker under another uid reads it through the link it is shown
-            self.entries[key] = entry = Held(str(path), tensor, tensor._version, storage)
+            self.entries[key] = entry = Held(self._write(storage), tensor, tensor._version, storage)
         used.add(key)
         for old in [k for k in self.entries if k not in used]:
             if sum(size for _, size in self.entries) <= HOLD_AT_MOST:
                 break
             self.doomed.append(self.entries.pop(old).path)
         return entry.path
+
+    def _write(self, storage: torch.UntypedStorage) -> str:
+        self.folder.mkdir(exist_ok=True)
+        os.chmod(self.folder, 0o700)  # the checks' alone: a call is shown the files it is handed (``showing``)
+        path = self.folder / f"storage{next(_names)}"
+        with open(path, "xb") as out:
+            out.write(torch.empty(0, dtype=torch.uint8).set_(storage).numpy())
+        os.chmod(path, 0o444)  # a worker under another uid reads it through the link it is shown
+        return str(path)
+
+    def adopt(self, module: torch.nn.Module) -> None:
+        """Write the large storages of ``module``'s parameters and buffers to files now, and give the module those
+        files as its storages, mapped copy-on-write as each call maps them: the checks and the workers then read
+        the same pages of memory, and a model that every call is handed (AlexNet's 244 MB) is in memory once, not
+        once in the checks and once in the worker. A change the checks make is their own, as before, and
+        written to a new file for the next call. POSIX only: Windows cannot delete a file while it is mapped."""
+        if os.name == "nt":
+            return
+        groups: dict[tuple[int, int], list[torch.Tensor]] = {}
+        for tensor in [*module.parameters(), *module.buffers()]:
+            storage = tensor.untyped_storage()
+            key = (storage.data_ptr(), storage.nbytes())
+            if (type(tensor) in (torch.Tensor, torch.nn.Parameter) and tensor.device.type == "cpu"
+                    and tensor.layout == torch.strided and key[1] >= HOLD_BYTES and key not in self.entries):
+                groups.setdefault(key, []).append(tensor)
+        for group in groups.values():
+            path = self._write(group[0].untyped_storage())
+            mapped = map_held(path)
+            for tensor in group:
+                tensor.data = torch.empty(0, dtype=tensor.dtype).set_(mapped, tensor.storage_offset(), tensor.size(),
+                                                                       tensor.stride())
+            self.entries[(mapped.data_ptr(), mapped.nbytes())] = Held(path, group[0], group[0]._version, mapped)
 
     def settle(self) -> None:
         """Delete the files given up since the last request: the worker that read them is done with that call."""

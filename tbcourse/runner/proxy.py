@@ -84,6 +84,12 @@ def _holding(settings: Settings) -> Holding:
     return _holdings[folder]
 
 
+def hold(module) -> None:
+    """Keep the large storages of ``module``, which many calls will be handed, in the files the calls map
+    (``Holding.adopt``)."""
+    _holding(Settings.from_env()).adopt(module)
+
+
 def _showing(settings: Settings) -> Shown | None:
     """Inside a boundary, what the current call may read of the checks' folder (``tbcourse.runner.showing``)."""
     if settings.method not in BOUNDARIES or settings.checks_tmp is None:

@@ -11,7 +11,7 @@ import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.grading.student import _call
+from tbcourse.grading.student import _call, hold
 from tbcourse.runner import pool, process, proxy
 from tbcourse.runner.errors import StudentError
 from tbcourse.runner.methods import bwrap, hostuser, unprivileged
@@ -213,6 +213,28 @@ def test_a_large_model_is_handed_over_once_and_its_changes_are_seen(lesson, monk
         model.weight.add_(1)  # in place: torch counts it, so the model is handed over again
     assert lesson("doubled_sum", model) == pytest.approx(2 * float(model.weight.detach().sum()), rel=1e-4)
     assert sent[2] >= 4 * 2**20, f"bytes handed over per call: {sent}"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows cannot delete a file while it is mapped: nothing is adopted")
+def test_a_held_model_is_in_memory_once_and_changes_the_checks_make_stay_theirs(lesson, monkeypatch):
+    """``hold``: the model's large storage becomes a copy-on-write mapping of the file each call maps (the checks
+    and the workers read the same pages), is not written again for a call, and an in-place change of the checks
+    is theirs alone until the next call is handed the changed model."""
+    model = torch.nn.Linear(1024, 1024)  # 4 MiB of weight
+    weight = model.weight.detach().clone()
+    held = proxy._holding(Settings.from_env())
+    earlier = set(held.folder.glob("storage*"))  # an earlier test's, where the folder is the process's own
+    hold(model)
+    assert torch.equal(model.weight.detach(), weight)
+    files = set(held.folder.glob("storage*")) - earlier
+    assert len(files) == 1, files
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else str(files)
+    assert str(next(iter(files))) in maps, "the checks' weight is not the held file, mapped"
+    assert lesson("doubled_sum", model) == pytest.approx(2 * float(weight.sum()), rel=1e-4)
+    assert set(held.folder.glob("storage*")) - earlier == files, "the held model was written again for the call"
+    with torch.no_grad():
+        model.weight.add_(1)  # in place: the checks' own pages; the file stays as it was
+    assert lesson("doubled_sum", model) == pytest.approx(2 * float((weight + 1).sum()), rel=1e-4)
 
 
 @pytest.mark.parametrize("lesson", ["fork", "spawn"], indirect=True)
