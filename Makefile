@@ -22,6 +22,7 @@ help: ## list the targets
 	@echo "  make autograder: BUDGET=s (the grade's total time, below Gradescope's timeout), VISIBILITY=after_due_date"
 	@echo "    (or visible, after_published, hidden); make autograder-check: SUBMISSION=dir, MEMORY_MB=n (the cap),"
 	@echo "    AUTOGRADER_ROOT=dir, SETUP=1"
+	@echo "  make bench: STUDENTS=n (the class's size), AGAINST=rev (the boundary's cost against the course at that git revision)"
 	@echo "  COURSE_LANG=zh: messages in Chinese (default: the system's locale); with make release, a Chinese release"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -75,7 +76,7 @@ figures: $(STAMP) ## redraw docs/figures/ from fresh runs of the reference lesso
 	$(PY) -m tbcourse.authoring.figures
 
 bench: $(STAMP) ## time and memory of grading the solutions and a class (STUDENTS=30), beside the import floor
-	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS))
+	$(PY) -m tbcourse.authoring.bench $(if $(STUDENTS),--students $(STUDENTS)) $(if $(AGAINST),--against $(call q,$(AGAINST)))
 
 release: $(STAMP) ## write a student repository to DEST=dir: lessons, data, grader, graded tests; no answers (COURSE_LANG=zh: in Chinese)
 	@test -n $(call q,$(DEST)) || { echo "usage: make release DEST=dir (a new or empty folder outside the course)"; exit 2; }

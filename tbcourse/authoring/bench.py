@@ -9,6 +9,10 @@ because the machine is shared and noisy: compare the ratios, not seconds across 
 - a class of ``--students`` copies of the solutions graded by ``make grade``, inside the bubblewrap
   boundary and without it, alternately ``--rounds`` times, the medians compared (goals: the boundary
   costs at most 15%; the class within 45% of the time of its students graded one by one);
+- with ``--against REV`` (``make bench AGAINST=rev``), the same class graded by the course as it was at that
+  git revision, inside bubblewrap and without it, in the same rounds: what the boundary costs now against
+  what it cost then (goal: at most 10% more), each tree's boundary over its own trusted grading, so that
+  checks added since are not counted as the boundary's;
 - ``make watch``: from saving a lesson to its ``total:`` line (goals: a median of 1.5 s for lesson 01,
   4 s for the heaviest lesson).
 """
@@ -24,9 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tbcourse.settings import REPORTS_ENV, SOLUTIONS, lesson_names
+from tbcourse.settings import REPORTS_ENV, ROOT, SOLUTIONS, lesson_names
 
-GOALS = {"single": 3.0, "spawn": 2.0, "boundary": 1.15, "class": 0.45, "watch 01": 1.5, "watch heaviest": 4.0}
+GOALS = {"single": 3.0, "spawn": 2.0, "boundary": 1.15, "class": 0.45, "watch 01": 1.5, "watch heaviest": 4.0,
+         "against": 1.10}
 HEAVIEST = "04"  # AlexNet's feature maps: the lesson whose grading takes longest
 
 # Runs COMMAND in a fresh process and prints its wall time and the peak RSS (KiB) of all it started.
@@ -35,11 +40,12 @@ PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
          "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 
 
-def measure(command: list[str], repeat: int = 1) -> tuple[float, float]:
-    """(median wall seconds, peak MiB) of ``command``."""
-    runs = []
+def measure(command: list[str], repeat: int = 1, cwd: Path = ROOT) -> tuple[float, float]:
+    """(median wall seconds, peak MiB) of ``command``, run in the course tree ``cwd`` (its code first on the path)."""
+    runs, env = [], {**os.environ, "PYTHONPATH": str(cwd)}
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", PROBE, *command], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", PROBE, *command], capture_output=True, text=True, check=True,
+                             cwd=cwd, env=env)
         seconds, kib = out.stdout.split()
         runs.append((float(seconds), int(kib) / 1024))
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
@@ -94,6 +100,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30, help="size of the class graded (0: none)")
     parser.add_argument("--rounds", type=int, default=2, help="times each class is graded, alternately (median)")
+    parser.add_argument("--against", metavar="REV", help="also grade the class with the course at this git revision")
     args = parser.parse_args(argv)
     rows, goals = {}, []
     rows["floor: import torch, torchvision, tensorboard"] = floor = \
@@ -111,14 +118,25 @@ def main(argv=None) -> int:
             for k in range(args.students):
                 shutil.copytree(SOLUTIONS, Path(tmp, "class", f"student{k:02d}"),
                                 ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-            books, runs, configs = {}, {}, [("inside bubblewrap", []), ("trusted, no boundary", ["--trusted"])]
-            for n in range(args.rounds):  # alternately, so that the machine's drift falls on both alike
-                for k, (name, options) in enumerate(configs):
-                    reports = Path(tmp, f"reports-{k}-{n}")  # fresh: no grade taken from a cache
-                    runs.setdefault(name, []).append(measure(
-                        [sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class", "--reports",
-                         str(reports), *options]))
-                    books[name] = (reports / "gradebook.csv").read_text().splitlines()[1:]
+            configs = [("inside bubblewrap", [], ROOT), ("trusted, no boundary", ["--trusted"], ROOT)]
+            if args.against:
+                then = Path(tmp, "against")
+                subprocess.run(["git", "worktree", "add", "--detach", str(then), args.against], cwd=ROOT, check=True,
+                               capture_output=True)
+                configs += [(f"inside bubblewrap, at {args.against}", [], then),
+                            (f"trusted, no boundary, at {args.against}", ["--trusted"], then)]
+            books, runs = {}, {}
+            try:
+                for n in range(args.rounds):  # alternately, so that the machine's drift falls on all alike
+                    for k, (name, options, tree) in enumerate(configs):
+                        reports = Path(tmp, f"reports-{k}-{n}")  # fresh: no grade taken from a cache
+                        runs.setdefault(name, []).append(measure(
+                            [sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class", "--reports",
+                             str(reports), *options], cwd=tree))
+                        books[name] = (reports / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+            finally:
+                if args.against:
+                    subprocess.run(["git", "worktree", "remove", "--force", str(then)], cwd=ROOT, check=False)
             for name, measured in runs.items():
                 rows[f"make grade: {args.students} students, {name}"] = (
                     statistics.median(seconds for seconds, _ in measured), max(mib for _, mib in measured))
@@ -127,6 +145,12 @@ def main(argv=None) -> int:
             goals.append(verdict("boundary", boxed / trusted))
             goals.append(verdict("class", boxed / (args.students * single[0]), "%"))
             goals.append(f"  (the class graded without the boundary: {trusted / (args.students * single[0]):.0%})")
+            if args.against:
+                then_boxed = rows[f"make grade: {args.students} students, inside bubblewrap, at {args.against}"][0]
+                then_trusted = rows[f"make grade: {args.students} students, trusted, no boundary, at {args.against}"][0]
+                goals.append(verdict("against", (boxed / trusted) / (then_boxed / then_trusted)))
+                goals.append(f"  (the boundary {boxed / trusted:.2f}x now, {then_boxed / then_trusted:.2f}x at "
+                             f"{args.against}; the class inside bubblewrap {boxed / then_boxed:.2f}x its time then)")
     for lesson, goal in (("01", "watch 01"), (HEAVIEST, "watch heaviest")):
         latency = watch_latency(lesson)
         rows[f"make watch LESSON={lesson}: save to verdict, median of {len(latency)}"] = (statistics.median(latency), 0)
