@@ -37,7 +37,7 @@ from tbcourse.settings import ENV, FACES, GRADED_TESTS, HIDDEN_TESTS, KEYS, MANI
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # a student per core
 NOT_GRADING = {"book.py", "class_report.py", "delivery.py", "labels.py"}  # what is written of a grade, not the grade
-CHECKER_MB = 1600  # a checking process and its student's workers at their peak (make bench measured 1.5 GB)
+CHECKER_MB = 1600  # a checking process and its student's workers at their peak (one grade: 1.6 GB, CUDA torch)
 
 
 def grading_inputs() -> list[Path]:

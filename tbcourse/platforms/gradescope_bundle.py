@@ -55,7 +55,7 @@ from tbcourse.settings import (AUTOGRADER_ROOT_ENV, DATA, DIST, GRADED_TESTS, GR
 
 ZIP = DIST / "autograder.zip"
 REPORT = REPORTS / "gradescope" / "results.json"
-MEMORY_MB = 2048  # the container memory the README says to choose on Gradescope; one grade peaked at 1.44-1.54 GB
+MEMORY_MB = 2048  # the container memory the README says to choose on Gradescope; one grade peaked at 1.6 GB
 SHIPPED = [PACKAGE, LESSONS, GRADED_TESTS, DATA, MANIFEST, ROOT / "requirements.txt", ROOT / "pyproject.toml"]
 INSTRUCTORS = [HIDDEN_TESTS, KEYS / "faces_review.json"]  # in the zip, readable by root only
 

@@ -27,12 +27,12 @@ _names = itertools.count(1)  # of the files, unique in the process
 
 
 class Holding:
-    """The checks' files of large storages (storage address and size -> ``Held``), in a folder of their own
-    (a boundary's worker is shown the files of the current call: ``showing``). A worker maps a file copy-on-write for each call that uses it (``map_held``), so no call can
-    change it for the next, and a model handed to many calls is written once, not piped to each: AlexNet's
-    244 MB takes ~0.4 s through a pipe, and a copy of it for each call ~80 ms. A file is written again when
-    its tensor changed in place, which torch counts: a test that changes a tensor it handed to student code
-    does so in place or makes a new one, never through ``.data``."""
+    """The checks' files of large storages (storage address and size -> ``Held``), in a folder of their own (a
+    boundary's worker is shown the files of the current call: ``showing``). A worker maps a file copy-on-write
+    for each call that uses it (``map_held``), so no call can change it for the next, and a model handed to many
+    calls is written once, not piped to each: AlexNet's 244 MB takes ~0.4 s through a pipe, and a copy of it for
+    each call ~80 ms. A file is written again when its tensor changed in place, which torch counts: a test that
+    changes a tensor it handed to student code does so in place or makes a new one, never through ``.data``."""
 
     def __init__(self, folder: Path):
         self.folder, self.entries, self.doomed = folder, {}, []

@@ -4,12 +4,12 @@ Each attack really tries what the boundary (``tbcourse.runner.methods.bwrap``) p
 outside its scratch folder, read the solutions, the answer keys or a classmate's work, forge the record of
 verdicts, reach the network, outlive its call, signal or trace the checks, raise its own limits, make the
 checks unpickle something, or be graded on a file reached through a symbolic link; read the checks' own files
-or an earlier call's inputs; write a kernel setting as the host's root, make the checks decode a PNG bomb or build a tensor its reply does not hold, flood the
-checks' log with prints, start a fork storm, hold more than the call's memory in children, or fill the disk
-from its scratch folder. Every attacker notes
-that its attack ran (``ATTACKED``) and each step that worked (``BREACH``) in the sandbox's own /tmp, and its
-as_displayable (01.3) is a reporter that fails with those notes as its message, which the student's grade
-record keeps. (Its stderr is no channel: the grader's log keeps a student's prints only for failing tests.)
+or an earlier call's inputs; write a kernel setting as the host's root, make the checks decode a PNG bomb or
+build a tensor its reply does not hold, flood the checks' log with prints, start a fork storm, hold more than
+the call's memory in children, or fill the disk from its scratch folder. Every attacker notes that its attack
+ran (``ATTACKED``) and each step that worked (``BREACH``) in the sandbox's own /tmp, and its as_displayable
+(01.3) is a reporter that fails with those notes as its message, which the student's grade record keeps.
+(Its stderr is no channel: the grader's log keeps a student's prints only for failing tests.)
 The test then checks, from outside, that nothing got through: each attacker gets exactly what its honest
 part earns, the honest students get exactly 9 and 0, the course, the venv, the reports and the other
 submissions are unchanged (also a while after grading, when any daemon would strike), no process of the
