@@ -17,6 +17,7 @@ because the machine is shared and noisy: compare the ratios, not seconds across 
   4 s for the heaviest lesson).
 """
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
                         runs.setdefault(name, []).append(measure(
                             [sys.executable, "-m", "tbcourse.grading.gradebook", f"{tmp}/class", "--reports",
                              str(reports), *options], cwd=tree))
-                        books[name] = (reports / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+                        books[name] = list(csv.DictReader((reports / "gradebook.csv").read_text(
+                            encoding="utf-8-sig").splitlines()))
             finally:
                 if args.against:
                     subprocess.run(["git", "worktree", "remove", "--force", str(then)], cwd=ROOT, check=False)
@@ -161,7 +163,8 @@ def main(argv=None) -> int:
     print(f"solutions scored {report['total']}/{report['max']}")
     if args.students:
         for name, book in books.items():
-            full = sum(line.endswith(f",{report['max']},{report['max']},graded") for line in book)
+            full = sum(row["status"] == "graded" and float(row["total"]) == report["total"] == report["max"]
+                       for row in book)
             print(f"class {name}: {full}/{args.students} full marks")
     print("\n".join(goals))
     return 0

@@ -54,7 +54,7 @@ def _forward(lesson: "_Lesson", raw, memory_mb: int) -> tuple[bytes | None, bool
     """Run one call in ``lesson``: (its reply, None if it died; whether the lesson worker is sound for the next
     call; whether it took the whole request before it died, if it did — a worker that never took it never ran it)."""
     try:
-        watch = bounds.Watch(memory_mb, os.environ.get(ENV["scratch"]))
+        watch = bounds.Watch(memory_mb, os.environ.get(ENV["scratch"]), lesson.baseline.now())
         os.kill(lesson.pid, signal.SIGCONT)  # stopped since its last call (a new one: not yet, no matter)
         forward_request(lesson.requests, raw)
         while not select.select([lesson.replies], [], [], bounds.POLL_SECONDS)[0]:
@@ -84,7 +84,7 @@ class _Lesson:
     ROOM = HOLD_AT_MOST // 2**20 + 128  # MB beyond a call's own: the files it maps, and the heap's growth
 
     def __init__(self, path: str, memory_mb: int, channel: tuple[int, int]):
-        self.path = path
+        self.path, self.baseline = path, bounds.Baseline()
         requests, self.requests = os.pipe()
         self.replies, replies = os.pipe()
         self.pid = os.fork()

@@ -113,4 +113,6 @@ def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holdi
         request = replace(request, args=shown.values(request.args), kwargs=shown.values(request.kwargs))
     buffers, out = [], io.BytesIO()
     RequestPickler(out, writer_dirs, buffers, holding, shown).dump(request)
+    if shown is not None:
+        shown.opened()
     return {"path": request.path, "memory_mb": request.memory_mb}, out.getvalue(), buffers

@@ -32,6 +32,7 @@ class Shown:
     def __init__(self, checks: Path, scratch: Path | None, another_user: bool):
         self.checks, self.folder, self.another_user = checks.resolve(), shown_folder(checks), another_user
         self.own = [self.folder, *([scratch.resolve()] if scratch else [])]  # the sandbox's own: never copied
+        self.fresh = False  # something was shown that the sandbox's uid may not read yet
 
     def values(self, values, depth: int = DEPTH):
         """``values`` with each path into the checks' folder (a ``PurePath`` or a ``str``) replaced by its shown
@@ -62,9 +63,14 @@ class Shown:
                 shutil.copytree(source, target, symlinks=True, copy_function=os.link)
             elif source.is_file() and not source.is_symlink():
                 os.link(source, target)
-            if self.another_user and os.path.lexists(target):
-                let_read(self.folder)
+            self.fresh = self.fresh or os.path.lexists(target)
         return type(path)(target) if isinstance(path, PurePath) else str(target)
+
+    def opened(self) -> None:
+        """Let the sandbox's uid read what was shown since the last call (a test's folder is its user's alone)."""
+        if self.another_user and self.fresh:
+            let_read(self.folder)
+        self.fresh = False
 
     def clear(self) -> None:
         """Empty the folder (never remove it: the sandbox has it bound)."""
