@@ -163,8 +163,8 @@ def main(argv=None) -> int:
     print(f"solutions scored {report['total']}/{report['max']}")
     if args.students:
         for name, book in books.items():
-            full = sum(row["status"] == "graded" and float(row["total"]) == report["total"] == report["max"]
-                       for row in book)
+            full = sum(row["status"] == "graded" and row["max"] and float(row["total"]) == float(row["max"])
+                       for row in book)  # each tree's own maximum (checks were added since an older revision)
             print(f"class {name}: {full}/{args.students} full marks")
     print("\n".join(goals))
     return 0
