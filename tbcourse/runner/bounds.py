@@ -3,9 +3,12 @@ while the call runs: their memory, and the size of the scratch folder. Each proc
 own (address space, file size: ``call.limit_memory``, ``keeper.FILE_BYTES``) and, where the grader is root,
 the uid they run as may have at most ``hostuser.PROCESSES`` processes; but three children of a call could each
 hold the call's memory, and files of the maximal size could fill the disk, so the keeper adds up both every
-``POLL_SECONDS`` and ends the call (every process but itself) when either is over. Memory is their resident
-sizes, which cost nothing to read; only when these pass the bound are their proportional set sizes read,
-which count a page that forked processes share once (and would slow a call down if read all the time)."""
+``POLL_SECONDS`` and ends the call (every process but itself) when either is over. Memory is what the
+namespace's processes, the keeper included, hold beyond what they held as the call started: their resident
+sizes, which cost nothing to read, and only when these grew past the bound their proportional set sizes,
+which count a page that forked processes share once (and would slow a call down if read all the time). The
+keeper is counted because a page it shares with the lesson worker is split among more processes when the
+call forks: without the keeper's share, a fork storm that allocates nothing would look like a hoard."""
 import os
 import shutil
 import stat
@@ -18,12 +21,12 @@ SCRATCH_ENTRIES = 100_000  # files and folders in it: more are counted as a full
 
 
 def memory(proportional: bool) -> int:
-    """Bytes of memory of every process of the PID namespace but its first (the keeper): their proportional
-    set sizes (a page that forked processes share counts once over all of them: precise, but it walks each
-    process's page tables), or their resident sizes (counters: cheap, and never less)."""
+    """Bytes of memory of every process of the PID namespace: their proportional set sizes (a page that forked
+    processes share counts once over all of them: precise, but it walks each process's page tables), or their
+    resident sizes (counters: cheap, and never less, nor growing less)."""
     total = 0
     for name in os.listdir("/proc"):
-        if not name.isdigit() or name == "1":
+        if not name.isdigit():
             continue
         sources = ((f"/proc/{name}/smaps_rollup", b"Pss:"),) if proportional else ()
         for path, key in (*sources, (f"/proc/{name}/status", b"VmRSS:")):
@@ -69,33 +72,34 @@ def empty(folder: str) -> None:
 
 
 class Baseline:
-    """The memory a lesson worker holds as each of its calls starts, from which ``Watch`` counts the call's own:
-    the proportional set sizes, read again only when the resident sizes moved by more than ``DRIFT`` since they
-    were last read, and otherwise the last reading moved by as much as the resident sizes. Reading a torch
-    process's proportional set size takes about 7 ms, its resident size microseconds, and a grade makes about
-    175 calls: read at each, the first cost a class inside bubblewrap a tenth of its time."""
+    """The memory the namespace's processes hold as each call of a lesson worker starts, from which ``Watch``
+    counts the call's own: (resident, proportional). The proportional set sizes are read again only when the
+    resident sizes moved by more than ``DRIFT`` since they were last read, and otherwise taken as the last
+    reading moved by as much. Reading a torch process's proportional set size takes about 7 ms, its resident
+    size microseconds, and a grade makes about 175 calls: read at each, it cost a class inside bubblewrap a
+    tenth of its time."""
     DRIFT = 2**24
 
     def __init__(self):
         self.resident = self.proportional = None
 
-    def now(self) -> int:
+    def now(self) -> tuple[int, int]:
         resident = memory(proportional=False)
         if self.proportional is None or abs(resident - self.resident) > self.DRIFT:
             self.resident, self.proportional = resident, memory(proportional=True)
-        return self.proportional + resident - self.resident
+        return resident, self.proportional + resident - self.resident
 
 
 class Watch:
     """One call's bounds: ``over()`` says, as a reply, which bound the call passed, or None. ``baseline``: the
-    memory of the namespace's processes as the call starts (``Baseline``)."""
+    memory of the namespace's processes as the call starts (``Baseline.now``)."""
 
-    def __init__(self, memory_mb: int, scratch: str | None, baseline: int):
-        self.limit, self.scratch = baseline + memory_mb * 2**20, scratch
-        self.memory_mb, self.full = memory_mb, False
+    def __init__(self, memory_mb: int, scratch: str | None, baseline: tuple[int, int]):
+        self.resident, self.proportional = (held + memory_mb * 2**20 for held in baseline)
+        self.scratch, self.memory_mb, self.full = scratch, memory_mb, False
 
     def over(self) -> bytes | None:
-        if memory(proportional=False) > self.limit and memory(proportional=True) > self.limit:
+        if memory(proportional=False) > self.resident and memory(proportional=True) > self.proportional:
             return wire.encode(("raised", "MemoryError", f"its processes together held more than "
                                                          f"{self.memory_mb} MB", ""))
         if self.scratch and scratch_bytes(self.scratch) > SCRATCH_BYTES:

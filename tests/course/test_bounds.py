@@ -13,7 +13,7 @@ from tbcourse.runner import process
 from tbcourse.runner.errors import MESSAGE_CHARS, StudentError
 from tbcourse.runner import pool
 from tbcourse.runner.methods import bwrap, hostuser, unprivileged
-from tbcourse.settings import ENV, KEYS, ROOT, SOLUTIONS
+from tbcourse.settings import ENV, KEYS, ROOT, SOLUTIONS, Settings
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason=f"needs bubblewrap: {bwrap.INSTALL}")
 
@@ -149,7 +149,11 @@ def test_a_scratch_folder_filled_past_its_bound_ends_the_call_and_is_emptied(les
 
 
 @pytest.mark.skipif(not hostuser.needed(), reason="the process limit is the claimed uid's, where the grader is root")
-def test_a_fork_storm_stops_at_the_process_limit(lesson):
+def test_a_fork_storm_stops_at_the_process_limit(lesson, monkeypatch):
+    """With the grader's own memory limit: forked copies of a torch process split among themselves the pages they
+    share with processes outside the sandbox (the checks map the same libraries), so their proportional set sizes
+    grow by up to those pages' size, which a limit of 256 MB would take for a hoard."""
+    monkeypatch.setenv(ENV["call_memory_mb"], str(Settings().call_memory_mb))
     assert 0 < lesson("forks", 200) < hostuser.PROCESSES
 
 
