@@ -75,8 +75,7 @@ class Holding:
         for tensor in [*module.parameters(), *module.buffers()]:
             storage = tensor.untyped_storage()
             key = (storage.data_ptr(), storage.nbytes())
-            if (type(tensor) in (torch.Tensor, torch.nn.Parameter) and tensor.device.type == "cpu"
-                    and tensor.layout == torch.strided and key[1] >= HOLD_BYTES and key not in self.entries):
+            if plain(tensor) and key[1] >= HOLD_BYTES and key not in self.entries:
                 groups.setdefault(key, []).append(tensor)
         for group in groups.values():
             path = self._write(group[0].untyped_storage())
@@ -98,6 +97,13 @@ class Holding:
         self.doomed += [entry.path for entry in self.entries.values()]
         self.entries = {}
         self.settle()
+
+
+def plain(tensor) -> bool:
+    """A dense tensor or parameter in CPU memory with no attributes of its own: one whose storage can be held and
+    whose tensor a worker makes again from it (``request._rebuild_tensor``)."""
+    return (type(tensor) in (torch.Tensor, torch.nn.Parameter) and tensor.layout == torch.strided
+            and tensor.device.type == "cpu" and not tensor.is_quantized and not tensor.__dict__)
 
 
 def map_held(path: str) -> torch.UntypedStorage:

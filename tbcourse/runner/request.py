@@ -9,7 +9,7 @@ import torch
 from torch.utils.hooks import RemovableHandle
 from torch.utils.tensorboard import SummaryWriter
 
-from tbcourse.runner.holding import HOLD_BYTES, Holding
+from tbcourse.runner.holding import HOLD_BYTES, Holding, plain
 from tbcourse.runner.showing import Shown
 
 
@@ -82,7 +82,7 @@ class RequestPickler(pickle.Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, SummaryWriter):
             return WriterSpec, (self.writer_dirs.get(id(obj), obj.log_dir),)
-        if type(obj) in (torch.Tensor, torch.nn.Parameter) and _plain(obj):
+        if plain(obj):
             storage = obj.untyped_storage()
             key = (storage.data_ptr(), storage.nbytes())
             if key not in self.storages:  # one object per storage: the pickle's memo shares it
@@ -94,12 +94,6 @@ class RequestPickler(pickle.Pickler):
             return _rebuild_tensor, (self.storages[key], obj.dtype, tuple(obj.size()), obj.stride(),
                                      obj.storage_offset(), obj.requires_grad, obj.grad, type(obj) is torch.nn.Parameter)
         return NotImplemented  # anything else, as torch pickles it
-
-
-def _plain(tensor) -> bool:
-    """A dense tensor in CPU memory with no attributes of its own: what ``_rebuild_tensor`` makes again."""
-    return (tensor.layout == torch.strided and tensor.device.type == "cpu" and not tensor.is_quantized
-            and not tensor.__dict__)
 
 
 def encode_request(request: Request, writer_dirs: dict[int, str], holding: Holding | None = None,
